@@ -1,0 +1,34 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from billing.models import Account, Membership
+
+
+class Command(BaseCommand):
+    help = "Creates a console user in an account (the account is created if missing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--account", required=True, help="the account's external id")
+        parser.add_argument("--password", help="defaults to a random one, printed last")
+
+    @transaction.atomic
+    def handle(self, *args, username, account, password, **options):
+        acc, acc_created = Account.objects.get_or_create(
+            external_id=account, defaults={"name": account}
+        )
+        generated = password is None
+        password = password or secrets.token_urlsafe(12)
+        user, created = get_user_model().objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save()
+        Membership.objects.get_or_create(user=user, account=acc)
+        verb = "Created" if created else "Updated"
+        where = "new account" if acc_created else "account"
+        self.stdout.write(f"{verb} user {username} in {where} {acc.external_id}"
+                          + (". Password:" if generated else "."))  # fmt: skip
+        if generated:
+            self.stdout.write(password)

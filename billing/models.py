@@ -1,0 +1,191 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
+
+# Money: 10 decimal places leaves room below the micro-dollar for rates; amounts are
+# rounded to 6 places by the rating engine (see billing/rating.py).
+MONEY = {"max_digits": 24, "decimal_places": 10}
+
+# The fee items a price table can carry. Token items are priced in USD per million tokens;
+# count items (web_search, image) in USD per unit.
+TOKEN_FEE_ITEMS = (
+    "prompt",
+    "completion",
+    "input_cache_read",
+    "input_cache_write",
+    "input_cache_write_5_min",
+    "input_cache_write_1_h",
+    "internal_reasoning",
+    "audio",
+)
+COUNT_FEE_ITEMS = ("web_search", "image")
+FEE_ITEMS = TOKEN_FEE_ITEMS + COUNT_FEE_ITEMS
+INPUT_FEE_ITEMS = (
+    "prompt",
+    "input_cache_read",
+    "input_cache_write",
+    "input_cache_write_5_min",
+    "input_cache_write_1_h",
+)
+OUTPUT_FEE_ITEMS = ("completion", "internal_reasoning", "audio")
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Account(models.Model):
+    class Plan(models.TextChoices):
+        PAY_AS_YOU_GO = "pay_as_you_go", "Pay as you go"
+        SUBSCRIPTION = "subscription", "Subscription"
+
+    external_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.PAY_AS_YOU_GO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self):
+        return f"{self.name or self.external_id} ({self.external_id})"
+
+    @property
+    def is_subscription(self):
+        return self.plan == self.Plan.SUBSCRIPTION
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="unique_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.account}"
+
+
+class PriceVersionQuerySet(models.QuerySet):
+    def in_effect_at(self, when):
+        return self.filter(effective_from__lte=when).order_by("-effective_from", "-id")
+
+
+class PriceVersion(models.Model):
+    """A whole price table. Ratings copy the rates they used, so publishing a new version
+    never changes an old rating."""
+
+    version = models.CharField(max_length=32, unique=True)
+    effective_from = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PriceVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-effective_from"]
+
+    def __str__(self):
+        return self.version
+
+
+class ModelPrice(models.Model):
+    price_version = models.ForeignKey(
+        PriceVersion, on_delete=models.CASCADE, related_name="model_prices"
+    )
+    model_slug = models.CharField(max_length=200)
+    model_name = models.CharField(max_length=200, blank=True)
+    provider_slug = models.CharField(max_length=100)
+    service_code = models.CharField(max_length=300, blank=True)
+    # Share of each line's origin amount taken off (0.1 = 10% off).
+    discount_rate = models.DecimalField(max_digits=7, decimal_places=6, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_version", "model_slug"], name="unique_model_price"
+            )
+        ]
+        ordering = ["model_slug"]
+
+    def __str__(self):
+        return f"{self.model_slug} @ {self.price_version}"
+
+    def get_service_code(self):
+        return self.service_code or (
+            f"{self.provider_slug}#{self.provider_slug}/{self.provider_slug}_endpoint"
+            f"#{self.model_slug}"
+        )
+
+
+class FeeRate(models.Model):
+    model_price = models.ForeignKey(ModelPrice, on_delete=models.CASCADE, related_name="rates")
+    fee_item_code = models.CharField(max_length=40, choices=[(f, f) for f in FEE_ITEMS])
+    # USD per million tokens for token items, USD per unit for count items.
+    rate = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_price", "fee_item_code"], name="unique_fee")
+        ]
+        ordering = ["fee_item_code"]
+
+    def __str__(self):
+        return f"{self.fee_item_code}: {self.rate}"
+
+
+class Rating(models.Model):
+    """The ratingResponses object of a generation: as the gateway sent it, or as our rating
+    engine produced it on arrival."""
+
+    generation = models.OneToOneField(
+        "logs.Generation", on_delete=models.CASCADE, related_name="rating", primary_key=True
+    )
+    price_version = models.CharField(max_length=32, blank=True)
+    service_code = models.CharField(max_length=300, blank=True)
+    origin_amount = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(**MONEY)
+    bill_amount = models.DecimalField(**MONEY)
+    rated_by_us = models.BooleanField(default=False)
+    # Keys of ratingResponses we do not model, kept so the raw metadata round-trips.
+    extra = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
+    )
+
+    def __str__(self):
+        return f"rating of {self.generation_id}"
+
+
+class RatingDetail(models.Model):
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="details")
+    position = models.PositiveSmallIntegerField()
+    fee_item_code = models.CharField(max_length=40)
+    rate = models.DecimalField(**MONEY)
+    origin_amount = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(**MONEY)
+    bill_amount = models.DecimalField(**MONEY)
+    extra = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "position"], name="unique_detail_position")
+        ]
+
+    def __str__(self):
+        return f"{self.fee_item_code} {self.bill_amount}"

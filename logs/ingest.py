@@ -1,0 +1,255 @@
+"""Stores validated generation records: the one write path behind the ingest API, the
+import command and the demo data.
+
+A batch is one transaction. Records are inserted with ON CONFLICT (generation_id) DO
+NOTHING ... RETURNING, so concurrent posts of the same batch yield one row per
+generationId without a check-then-insert race, and we know exactly which rows are ours.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.models import Account, Rating, RatingDetail
+from billing.rating import PriceBook
+
+from .metadata import dumps, parse_record
+from .models import ApiKey, Generation, StagePayload
+from .redact import redact_headers, redact_text, redact_value
+
+CREATED = "created"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+
+
+@dataclass
+class Outcome:
+    index: int
+    generation_id: str | None
+    status: str
+    errors: list = field(default_factory=list)
+    content_differs: bool | None = None
+
+    def as_dict(self):
+        out = {"index": self.index, "generationId": self.generation_id, "status": self.status}
+        if self.status == REJECTED:
+            out["errors"] = self.errors
+        if self.status == DUPLICATE:
+            out["contentDiffers"] = self.content_differs
+        return out
+
+
+def ingest(records, *, price_book=None):
+    """Validates and stores records (parsed JSON objects). Returns one Outcome per record, in
+    input order. Valid records are stored even when others are rejected; a record is either
+    stored whole (generation, stages, rating) or not at all."""
+    outcomes = [None] * len(records)
+    parsed = []
+    for index, obj in enumerate(records):
+        record, errors = parse_record(obj)
+        if errors:
+            gid = obj.get("generationId") if isinstance(obj, dict) else None
+            outcomes[index] = Outcome(index, gid if isinstance(gid, str) else None, REJECTED,
+                                      errors)  # fmt: skip
+        else:
+            parsed.append((index, record))
+    if parsed:
+        with transaction.atomic():
+            _store(parsed, outcomes, price_book or PriceBook())
+    return outcomes
+
+
+def _store(parsed, outcomes, price_book):
+    accounts = _ensure_accounts({r.account_id for _, r in parsed})
+    keys = _ensure_api_keys({(r.api_key_id, r.account_id) for _, r in parsed}, accounts)
+
+    first_seen = {}
+    rows = []
+    for index, record in parsed:
+        key = keys[record.api_key_id]
+        if key.account_id != accounts[record.account_id].pk:
+            outcomes[index] = Outcome(index, record.generation_id, REJECTED, [
+                {"field": "apiKeyId", "message": "belongs to another account"}
+            ])  # fmt: skip
+            continue
+        if record.generation_id in first_seen:
+            # Repeated inside one batch: the first occurrence wins, as across batches.
+            first = first_seen[record.generation_id][1]
+            outcomes[index] = Outcome(
+                index,
+                record.generation_id,
+                DUPLICATE,
+                content_differs=first.content_hash != record.content_hash,
+            )
+            continue
+        first_seen[record.generation_id] = (index, record)
+        rows.append((index, record, _generation(record, accounts, key, price_book)))
+
+    # A fixed order keeps two concurrent batches from deadlocking on each other's rows.
+    rows.sort(key=lambda row: row[1].generation_id)
+    created_ids = _insert_generations([g for _, _, g in rows])
+    stages, ratings, details = [], [], []
+    duplicates = []
+    for index, record, generation in rows:
+        pk = created_ids.get(record.generation_id)
+        if pk is None:
+            duplicates.append((index, record))
+            continue
+        generation.pk = pk
+        outcomes[index] = Outcome(index, record.generation_id, CREATED)
+        stages.extend(_stage_rows(generation, record))
+        rating = getattr(generation, "_pending_rating", None)
+        if rating is not None:
+            rating_row, detail_rows = rating
+            rating_row.generation_id = pk
+            ratings.append(rating_row)
+            details.extend((rating_row, d) for d in detail_rows)
+    if duplicates:
+        stored = dict(
+            Generation.objects.filter(
+                generation_id__in=[r.generation_id for _, r in duplicates]
+            ).values_list("generation_id", "content_hash")
+        )
+        for index, record in duplicates:
+            outcomes[index] = Outcome(index, record.generation_id, DUPLICATE,
+                                      content_differs=stored.get(record.generation_id)
+                                      != record.content_hash)  # fmt: skip
+    StagePayload.objects.bulk_create(stages, batch_size=500)
+    Rating.objects.bulk_create(ratings, batch_size=1000)
+    for rating_row, detail in details:
+        detail.rating_id = rating_row.generation_id
+    RatingDetail.objects.bulk_create([d for _, d in details], batch_size=1000)
+
+
+def _ensure_accounts(external_ids):
+    ordered = sorted(external_ids)
+    Account.objects.bulk_create(
+        [Account(external_id=x, name=x) for x in ordered], ignore_conflicts=True
+    )
+    return {a.external_id: a for a in Account.objects.filter(external_id__in=ordered)}
+
+
+def _ensure_api_keys(pairs, accounts):
+    ordered = sorted(pairs)
+    ApiKey.objects.bulk_create(
+        [ApiKey(external_id=k, account=accounts[a]) for k, a in ordered], ignore_conflicts=True
+    )
+    return {
+        k.external_id: k for k in ApiKey.objects.filter(external_id__in=[k for k, _ in ordered])
+    }
+
+
+def _generation(record, accounts, key, price_book):
+    fields = dict(record.fields)
+    fields["native_tokens"] = redact_value(fields.get("native_tokens"))
+    fields["extra_metadata"] = redact_value(fields.get("extra_metadata") or {})
+    generation = Generation(
+        generation_id=record.generation_id,
+        account=accounts[record.account_id],
+        api_key=key,
+        content_hash=record.content_hash,
+        **fields,
+    )
+    generation.compute_token_totals()
+    _rate(generation, record, price_book)
+    return generation
+
+
+def _rate(generation, record, price_book):
+    """The gateway's figures win wherever it sent them; a record without ratingResponses is
+    rated on arrival; a model without a price keeps an unknown (NULL) cost."""
+    if record.rating is not None:
+        r = record.rating
+        rating = Rating(price_version=r["price_version"], service_code=r["service_code"],
+                        origin_amount=r["origin_amount"], discount_amount=r["discount_amount"],
+                        bill_amount=r["bill_amount"], extra=r["extra"])  # fmt: skip
+        details = [RatingDetail(**d) for d in r["details"]]
+    else:
+        result = price_book.rate(generation.model_slug, generation.fee_tokens(),
+                                 at=generation.created_at)  # fmt: skip
+        if result is None:
+            rating, details = None, []
+        else:
+            rating = Rating(price_version=result.price_version, service_code=result.service_code,
+                            origin_amount=result.origin_amount,
+                            discount_amount=result.discount_amount,
+                            bill_amount=result.bill_amount, rated_by_us=True)  # fmt: skip
+            details = [
+                RatingDetail(position=i, fee_item_code=line.fee_item_code, rate=line.rate,
+                             origin_amount=line.origin_amount,
+                             discount_amount=line.discount_amount, bill_amount=line.bill_amount)
+                for i, line in enumerate(result.lines)
+            ]  # fmt: skip
+    if rating is not None:
+        generation._pending_rating = (rating, details)
+        if generation.origin_amount is None:
+            generation.origin_amount = rating.origin_amount
+        if generation.discount_amount is None:
+            generation.discount_amount = rating.discount_amount
+        if generation.bill_amount is None:
+            generation.bill_amount = rating.bill_amount
+    if generation.bill_amount is not None:
+        if generation.nonpayment_amount is None:
+            generation.nonpayment_amount = Decimal(0)
+        if generation.real_amount is None:
+            generation.real_amount = generation.bill_amount - generation.nonpayment_amount
+
+
+def _stage_rows(generation, record):
+    limit = settings.INGEST_MAX_STAGE_BYTES
+    rows = []
+    for stage in record.stages:
+        body = stage.body
+        if not stage.has_body or body is None:
+            text, body_format = "", StagePayload.BodyFormat.NONE
+        elif isinstance(body, str):
+            # A string body is kept as text: SSE streams, or JSON the gateway sent unparsed.
+            text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
+        else:
+            text, body_format = dumps(redact_value(body)), StagePayload.BodyFormat.JSON
+        size = len(text.encode())
+        truncated = size > limit
+        if truncated:
+            # Kept, cut at the limit and flagged: never silently dropped.
+            text = text.encode()[:limit].decode(errors="ignore")
+        rows.append(StagePayload(generation_id=generation.pk, stage=stage.stage,
+                                 headers=redact_headers(stage.headers), body=text,
+                                 body_format=body_format, size_bytes=size,
+                                 truncated=truncated))  # fmt: skip
+    return rows
+
+
+_INSERT_FIELDS = [f for f in Generation._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_generations(generations):
+    """INSERT ... ON CONFLICT (generation_id) DO NOTHING RETURNING id, generation_id.
+    Returns {generation_id: pk} for the rows this call created."""
+    created = {}
+    if not generations:
+        return created
+    table = connection.ops.quote_name(Generation._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERT_FIELDS)
+    row_placeholder = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    now = timezone.now()
+    # SQLite allows 32766 parameters per statement; stay well below it on both databases.
+    chunk = max(1, 20000 // len(_INSERT_FIELDS))
+    with connection.cursor() as cursor:
+        for start in range(0, len(generations), chunk):
+            batch = generations[start : start + chunk]
+            params = []
+            for g in batch:
+                g.ingested_at = now
+                params.extend(f.get_db_prep_save(getattr(g, f.attname), connection)
+                              for f in _INSERT_FIELDS)  # fmt: skip
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta
+                + ", ".join([row_placeholder] * len(batch))
+                + " ON CONFLICT (generation_id) DO NOTHING RETURNING id, generation_id"
+            )
+            cursor.execute(sql, params)
+            created.update({gid: pk for pk, gid in cursor.fetchall()})
+    return created

@@ -1,0 +1,241 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
+from django.db.models import Q
+
+from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS, MONEY, OUTPUT_FEE_ITEMS, Account
+
+
+class ApiKey(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "external_id"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.external_id})" if self.name else self.external_id
+
+
+class GenerationQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(account=account)
+
+    def for_user(self, user):
+        return self.filter(account__in=Account.objects.for_user(user))
+
+    def since(self, when):
+        return self.filter(created_at__gte=when)
+
+    def until(self, when):
+        return self.filter(created_at__lt=when)
+
+    def newest_first(self):
+        # id breaks ties between generations created in the same millisecond, so the order
+        # is total and a keyset cursor never skips or repeats a row.
+        return self.order_by("-created_at", "-id")
+
+    def older_than(self, created_at, pk):
+        return self.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+
+    def newer_than(self, created_at, pk):
+        return self.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk))
+
+    def for_list(self):
+        """The columns a list row needs; the raw usage object and extras stay on disk."""
+        return self.select_related("api_key").defer("native_tokens", "extra_metadata")
+
+
+class Generation(models.Model):
+    generation_id = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="generations")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="generations")
+    model_name = models.CharField(max_length=200, blank=True)
+    model_slug = models.CharField(max_length=200)
+    provider_slug = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    generation_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_token_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    moderation_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    streamed = models.BooleanField(null=True, blank=True)
+    cancelled = models.BooleanField(null=True, blank=True)
+    throughput = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    finish_reason = models.CharField(max_length=64, blank=True)
+    native_finish_reason = models.CharField(max_length=64, blank=True)
+    request_retry_times = models.PositiveIntegerField(null=True, blank=True)
+    final_retry = models.BooleanField(null=True, blank=True)
+
+    # nativeFeeTokens, one column per known fee item. NULL means the gateway did not send the
+    # key (so the raw metadata round-trips exactly); 0 means it sent 0.
+    prompt = models.BigIntegerField(null=True, blank=True)
+    completion = models.BigIntegerField(null=True, blank=True)
+    input_cache_read = models.BigIntegerField(null=True, blank=True)
+    input_cache_write = models.BigIntegerField(null=True, blank=True)
+    input_cache_write_5_min = models.BigIntegerField(null=True, blank=True)
+    input_cache_write_1_h = models.BigIntegerField(null=True, blank=True)
+    internal_reasoning = models.BigIntegerField(null=True, blank=True)
+    audio = models.BigIntegerField(null=True, blank=True)
+    web_search = models.BigIntegerField(null=True, blank=True)
+    image = models.BigIntegerField(null=True, blank=True)
+    other_fee_tokens = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
+    )
+    # Derived from the columns above at write time: the list sums and shows them on every
+    # row, and adding five nullable columns per row at 10M rows is not free.
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+
+    native_tokens = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, null=True, blank=True
+    )
+
+    # Top-level amounts. NULL origin_amount means the cost is unknown (no price for the model).
+    origin_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    bill_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    discount_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    real_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    nonpayment_amount = models.DecimalField(**MONEY, null=True, blank=True)
+
+    # Metadata keys we do not model, kept verbatim and merged back into the raw metadata.
+    extra_metadata = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
+    )
+    # sha256 of the canonical record, so a re-sent generationId can say whether it differed.
+    content_hash = models.CharField(max_length=64, blank=True)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        # One index per list filter, each led by the account and ending in the list order,
+        # so "newest 50 for this account and model" is an index range scan, never a sort.
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="gen_account_time"),
+            models.Index(
+                fields=["account", "model_slug", "-created_at", "-id"], name="gen_account_model"
+            ),
+            models.Index(
+                fields=["account", "provider_slug", "-created_at", "-id"],
+                name="gen_account_provider",
+            ),
+            models.Index(
+                fields=["account", "api_key", "-created_at", "-id"], name="gen_account_key"
+            ),
+            models.Index(
+                fields=["account", "finish_reason", "-created_at", "-id"],
+                name="gen_account_finish",
+            ),
+        ]
+
+    def __str__(self):
+        return self.generation_id
+
+    @property
+    def cost_known(self):
+        return self.origin_amount is not None
+
+    def fee_tokens(self):
+        """nativeFeeTokens as sent: known items that were present, then unknown ones."""
+        tokens = {
+            item: getattr(self, item) for item in FEE_ITEMS if getattr(self, item) is not None
+        }
+        tokens.update(self.other_fee_tokens or {})
+        return tokens
+
+    def compute_token_totals(self):
+        self.input_tokens = sum(getattr(self, f) or 0 for f in INPUT_FEE_ITEMS)
+        self.output_tokens = sum(getattr(self, f) or 0 for f in OUTPUT_FEE_ITEMS)
+
+
+class Stage(models.TextChoices):
+    USER_REQUEST = "user_request", "User -> ZenMux"
+    ORIGIN_REQUEST = "origin_request", "ZenMux -> Origin"
+    ORIGIN_RESPONSE = "origin_response", "Origin -> ZenMux"
+    USER_RESPONSE = "user_response", "ZenMux -> User"
+
+
+class StagePayload(models.Model):
+    """One hop's headers and body, in its own table so list queries never read payloads."""
+
+    class BodyFormat(models.TextChoices):
+        JSON = "json", "JSON"
+        TEXT = "text", "Text"
+        NONE = "none", "None"
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    headers = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
+    )
+    # JSON bodies are kept as their serialized text: they are only ever shown or downloaded,
+    # never queried into, and text is cheaper to write than jsonb.
+    body = models.TextField(blank=True)
+    body_format = models.CharField(max_length=4, choices=BodyFormat.choices)
+    size_bytes = models.BigIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["generation", "stage"], name="unique_stage")]
+
+    def __str__(self):
+        return f"{self.generation_id} {self.stage}"
+
+
+def _hash_token(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class TokenQuerySet(models.QuerySet):
+    def matching(self, raw):
+        if not raw:
+            return self.none()
+        return self.filter(token_hash=_hash_token(raw), revoked=False)
+
+
+class _Token(models.Model):
+    """Tokens are 256-bit random strings, so a plain sha256 is a safe hash to store:
+    there is nothing to brute-force that a slow KDF would protect."""
+
+    prefix = ""
+    name = models.CharField(max_length=200, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=24, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    objects = TokenQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.name or 'token'} ({self.hint}…)"
+
+    @classmethod
+    def issue(cls, **fields):
+        raw = cls.prefix + secrets.token_urlsafe(32)
+        token = cls.objects.create(token_hash=_hash_token(raw), hint=raw[:12], **fields)
+        return token, raw
+
+
+class IngestToken(_Token):
+    """What a gateway presents to POST generations."""
+
+    prefix = "zl_ingest_"
+
+
+class ApiToken(_Token):
+    """A console user's personal read token for the API."""
+
+    prefix = "zl_pat_"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from billing import views as billing_views
+from logs import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/logs/", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/switch/", billing_views.switch_account, name="switch_account"),
+    path("api/v1/generation", api.generation_detail, name="api_generation"),
+    path("api/v1/generations", api.generations_ingest, name="api_generations"),
+    path("logs/", include("logs.urls")),
+    path("billing/", include("billing.urls")),
+    path("admin/", admin.site.urls),
+]
