@@ -1,0 +1,165 @@
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from billing.models import Account, Membership
+from logs.models import ApiToken, IngestToken
+from tests.factories import ACCOUNT_A, ACCOUNT_B
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+# thread with a running loop unless told it's fine (it is: the loop is Playwright's).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+# ----------------------------------------------------------------------------- actors
+
+
+def _member(username, account_id, plan=Account.Plan.PAY_AS_YOU_GO):
+    account, _ = Account.objects.get_or_create(
+        external_id=account_id, defaults={"name": f"Account {account_id[-4:]}", "plan": plan}
+    )
+    user = get_user_model().objects.create_user(username=username, password="pw")
+    Membership.objects.create(user=user, account=account)
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return _member("owner", ACCOUNT_A)
+
+
+@pytest.fixture
+def teammate(db, owner):
+    return _member("teammate", ACCOUNT_A)
+
+
+@pytest.fixture
+def outsider(db):
+    return _member("outsider", ACCOUNT_B)
+
+
+@pytest.fixture
+def account_a(owner):
+    return Account.objects.get(external_id=ACCOUNT_A)
+
+
+@pytest.fixture
+def account_b(outsider):
+    return Account.objects.get(external_id=ACCOUNT_B)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def ingest_token(db):
+    return IngestToken.issue(name="test gateway")[1]
+
+
+@pytest.fixture
+def owner_token(owner):
+    return ApiToken.issue(user=owner, name="test")[1]
+
+
+# ----------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def login_page(browser, live_server):
+    """A fresh browser context and a function that signs a user in and returns a page."""
+    contexts = []
+
+    def _login(username, password="pw", javascript=True, **context_args):
+        context = browser.new_context(java_script_enabled=javascript, **context_args)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/logs/**")
+        return page
+
+    yield _login
+    for context in contexts:
+        context.close()
+
+
+# ----------------------------------------------------------------------------- CI rules
+
+
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI nothing may be skipped: a skip there means a database or Chromium went missing
+    # and the run would silently prove less than it claims.
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(
+                f"FAILED: {len(_skipped)} test(s) skipped under CI=true: {_skipped[:5]}",
+                red=True,
+            )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _which_database(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        print(f"\n[database: {connection.vendor}]")  # noqa: T201
+    yield
+
+
+def pytest_report_header(config):
+    chromium = CHROMIUM if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM) else "missing"
+    return [f"chromium: {chromium}", f"DATABASE_URL: {os.environ.get('DATABASE_URL', 'sqlite')}"]

@@ -1,0 +1,73 @@
+"""Data builders for tests: records in the gateway's raw metadata shape, stored through the
+same ingest path the API uses."""
+
+import copy
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from logs.ingest import ingest
+from logs.metadata import loads
+from logs.models import Generation
+
+SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "spec"
+EXAMPLE_PATH = SPEC_DIR / "generation-example.json"
+EXAMPLE_TEXT = EXAMPLE_PATH.read_text()
+EXAMPLE = json.loads(EXAMPLE_TEXT)
+
+ACCOUNT_A = "2533AC0Q5MIe14613672"
+ACCOUNT_B = "2533ACzzOTHER0000001"
+KEY_A = "2534AKkA4Nqn14642786"
+KEY_B = "2534AKzzOTHER0000001"
+
+_ids = itertools.count(1)
+
+
+def example_record():
+    """The spec's example, numbers as Decimal, as a gateway would post it."""
+    return loads(EXAMPLE_TEXT)
+
+
+def make_record(**overrides):
+    """A valid record without ratingResponses (so it is rated on arrival)."""
+    n = next(_ids)
+    record = {
+        "generationId": f"GEN{n:012d}",
+        "accountId": ACCOUNT_A,
+        "apiKeyId": KEY_A,
+        "model": "Anthropic: Claude Sonnet 4",
+        "modelSlug": "anthropic/claude-sonnet-4",
+        "providerSlug": "anthropic",
+        "createdAt": (datetime.now(UTC) - timedelta(minutes=n % 600)).isoformat(),
+        "generationTime": 1200,
+        "latency": 400,
+        "moderationLatency": 0,
+        "streamed": False,
+        "cancelled": False,
+        "throughput": "41.20",
+        "nativeFeeTokens": {"prompt": 1000, "completion": 50},
+        "finishReason": "stop",
+        "nativeFinishReason": "end_turn",
+        "requestRetryTimes": 0,
+        "finalRetry": True,
+    }
+    for key, value in overrides.items():
+        if value is None:
+            record.pop(key, None)
+        else:
+            record[key] = copy.deepcopy(value)
+    return record
+
+
+def store(*records):
+    outcomes = ingest(list(records))
+    bad = [o.as_dict() for o in outcomes if o.status != "created"]
+    assert not bad, bad
+    ids = [r["generationId"] for r in records]
+    found = {g.generation_id: g for g in Generation.objects.filter(generation_id__in=ids)}
+    return [found[i] for i in ids]
+
+
+def make_generation(**overrides):
+    return store(make_record(**overrides))[0]
