@@ -47,8 +47,15 @@ class RatingDetailInline(admin.TabularInline):
     model = RatingDetail
     extra = 0
     can_delete = False
-    readonly_fields = ["position", "fee_item_code", "rate", "origin_amount", "discount_amount",
-                       "bill_amount", "extra"]  # fmt: skip
+    readonly_fields = [
+        "position",
+        "fee_item_code",
+        "rate",
+        "origin_amount",
+        "discount_amount",
+        "bill_amount",
+        "extra",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -58,8 +65,16 @@ class RatingDetailInline(admin.TabularInline):
 class RatingAdmin(admin.ModelAdmin):
     # Ratings are records of what was charged: viewable, never edited.
     list_display = ["generation", "price_version", "bill_amount", "rated_by_us"]
-    readonly_fields = ["generation", "price_version", "service_code", "origin_amount",
-                       "discount_amount", "bill_amount", "rated_by_us", "extra"]  # fmt: skip
+    readonly_fields = [
+        "generation",
+        "price_version",
+        "service_code",
+        "origin_amount",
+        "discount_amount",
+        "bill_amount",
+        "rated_by_us",
+        "extra",
+    ]
     inlines = [RatingDetailInline]
 
     def has_add_permission(self, request):

@@ -82,8 +82,11 @@ def _read_records(request):
     if not body.strip():
         return None, _error(400, "the request body is empty; send a JSON object or array")
     if len(body) > settings.INGEST_MAX_BYTES:
-        return None, _error(413, f"the request body is larger than {settings.INGEST_MAX_BYTES} "
-                                 "bytes; send smaller batches")  # fmt: skip
+        return None, _error(
+            413,
+            f"the request body is larger than {settings.INGEST_MAX_BYTES} "
+            "bytes; send smaller batches",
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -106,8 +109,10 @@ def _read_records(request):
     except ValueError as exc:
         return None, _error(400, f"the request body is not valid JSON: {exc}")
     if len(records) > settings.INGEST_MAX_RECORDS:
-        return None, _error(413, f"{len(records)} records in one request; the limit is "
-                                 f"{settings.INGEST_MAX_RECORDS}")  # fmt: skip
+        return None, _error(
+            413,
+            f"{len(records)} records in one request; the limit is {settings.INGEST_MAX_RECORDS}",
+        )
     return records, None
 
 
@@ -134,8 +139,11 @@ def generations_ingest(request):
         )
     except DatabaseError:
         log.exception("ingest failed")
-        return json_response({"error": "storing the records failed; retry later"}, status=503,
-                             headers={"Retry-After": "5"})  # fmt: skip
+        return json_response(
+            {"error": "storing the records failed; retry later"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     _touch(token)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in (CREATED, DUPLICATE, REJECTED)}
     if counts[REJECTED] == 0:

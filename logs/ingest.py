@@ -19,6 +19,7 @@ from billing.rating import PriceBook
 from .metadata import dumps, parse_record
 from .models import ApiKey, Generation, StagePayload
 from .redact import redact_headers, redact_text, redact_value
+from .rollups import add_facets, add_to_rollups
 
 CREATED = "created"
 DUPLICATE = "duplicate"
@@ -52,8 +53,9 @@ def ingest(records, *, price_book=None):
         record, errors = parse_record(obj)
         if errors:
             gid = obj.get("generationId") if isinstance(obj, dict) else None
-            outcomes[index] = Outcome(index, gid if isinstance(gid, str) else None, REJECTED,
-                                      errors)  # fmt: skip
+            outcomes[index] = Outcome(
+                index, gid if isinstance(gid, str) else None, REJECTED, errors
+            )
         else:
             parsed.append((index, record))
     if parsed:
@@ -71,9 +73,12 @@ def _store(parsed, outcomes, price_book):
     for index, record in parsed:
         key = keys[record.api_key_id]
         if key.account_id != accounts[record.account_id].pk:
-            outcomes[index] = Outcome(index, record.generation_id, REJECTED, [
-                {"field": "apiKeyId", "message": "belongs to another account"}
-            ])  # fmt: skip
+            outcomes[index] = Outcome(
+                index,
+                record.generation_id,
+                REJECTED,
+                [{"field": "apiKeyId", "message": "belongs to another account"}],
+            )
             continue
         if record.generation_id in first_seen:
             # Repeated inside one batch: the first occurrence wins, as across batches.
@@ -92,13 +97,14 @@ def _store(parsed, outcomes, price_book):
     rows.sort(key=lambda row: row[1].generation_id)
     created_ids = _insert_generations([g for _, _, g in rows])
     stages, ratings, details = [], [], []
-    duplicates = []
+    duplicates, created = [], []
     for index, record, generation in rows:
         pk = created_ids.get(record.generation_id)
         if pk is None:
             duplicates.append((index, record))
             continue
         generation.pk = pk
+        created.append(generation)
         outcomes[index] = Outcome(index, record.generation_id, CREATED)
         stages.extend(_stage_rows(generation, record))
         rating = getattr(generation, "_pending_rating", None)
@@ -114,14 +120,19 @@ def _store(parsed, outcomes, price_book):
             ).values_list("generation_id", "content_hash")
         )
         for index, record in duplicates:
-            outcomes[index] = Outcome(index, record.generation_id, DUPLICATE,
-                                      content_differs=stored.get(record.generation_id)
-                                      != record.content_hash)  # fmt: skip
+            outcomes[index] = Outcome(
+                index,
+                record.generation_id,
+                DUPLICATE,
+                content_differs=stored.get(record.generation_id) != record.content_hash,
+            )
     StagePayload.objects.bulk_create(stages, batch_size=500)
     Rating.objects.bulk_create(ratings, batch_size=1000)
     for rating_row, detail in details:
         detail.rating_id = rating_row.generation_id
     RatingDetail.objects.bulk_create([d for _, d in details], batch_size=1000)
+    add_to_rollups(created)
+    add_facets(created)
 
 
 def _ensure_accounts(external_ids):
@@ -163,26 +174,41 @@ def _rate(generation, record, price_book):
     rated on arrival; a model without a price keeps an unknown (NULL) cost."""
     if record.rating is not None:
         r = record.rating
-        rating = Rating(price_version=r["price_version"], service_code=r["service_code"],
-                        origin_amount=r["origin_amount"], discount_amount=r["discount_amount"],
-                        bill_amount=r["bill_amount"], extra=r["extra"])  # fmt: skip
+        rating = Rating(
+            price_version=r["price_version"],
+            service_code=r["service_code"],
+            origin_amount=r["origin_amount"],
+            discount_amount=r["discount_amount"],
+            bill_amount=r["bill_amount"],
+            extra=r["extra"],
+        )
         details = [RatingDetail(**d) for d in r["details"]]
     else:
-        result = price_book.rate(generation.model_slug, generation.fee_tokens(),
-                                 at=generation.created_at)  # fmt: skip
+        result = price_book.rate(
+            generation.model_slug, generation.fee_tokens(), at=generation.created_at
+        )
         if result is None:
             rating, details = None, []
         else:
-            rating = Rating(price_version=result.price_version, service_code=result.service_code,
-                            origin_amount=result.origin_amount,
-                            discount_amount=result.discount_amount,
-                            bill_amount=result.bill_amount, rated_by_us=True)  # fmt: skip
+            rating = Rating(
+                price_version=result.price_version,
+                service_code=result.service_code,
+                origin_amount=result.origin_amount,
+                discount_amount=result.discount_amount,
+                bill_amount=result.bill_amount,
+                rated_by_us=True,
+            )
             details = [
-                RatingDetail(position=i, fee_item_code=line.fee_item_code, rate=line.rate,
-                             origin_amount=line.origin_amount,
-                             discount_amount=line.discount_amount, bill_amount=line.bill_amount)
+                RatingDetail(
+                    position=i,
+                    fee_item_code=line.fee_item_code,
+                    rate=line.rate,
+                    origin_amount=line.origin_amount,
+                    discount_amount=line.discount_amount,
+                    bill_amount=line.bill_amount,
+                )
                 for i, line in enumerate(result.lines)
-            ]  # fmt: skip
+            ]
     if rating is not None:
         generation._pending_rating = (rating, details)
         if generation.origin_amount is None:
@@ -215,10 +241,17 @@ def _stage_rows(generation, record):
         if truncated:
             # Kept, cut at the limit and flagged: never silently dropped.
             text = text.encode()[:limit].decode(errors="ignore")
-        rows.append(StagePayload(generation_id=generation.pk, stage=stage.stage,
-                                 headers=redact_headers(stage.headers), body=text,
-                                 body_format=body_format, size_bytes=size,
-                                 truncated=truncated))  # fmt: skip
+        rows.append(
+            StagePayload(
+                generation_id=generation.pk,
+                stage=stage.stage,
+                headers=redact_headers(stage.headers),
+                body=text,
+                body_format=body_format,
+                size_bytes=size,
+                truncated=truncated,
+            )
+        )
     return rows
 
 
@@ -243,8 +276,9 @@ def _insert_generations(generations):
             params = []
             for g in batch:
                 g.ingested_at = now
-                params.extend(f.get_db_prep_save(getattr(g, f.attname), connection)
-                              for f in _INSERT_FIELDS)  # fmt: skip
+                params.extend(
+                    f.get_db_prep_save(getattr(g, f.attname), connection) for f in _INSERT_FIELDS
+                )
             sql = (
                 f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta
                 + ", ".join([row_placeholder] * len(batch))

@@ -28,12 +28,33 @@ MAX_INT = 2**53 - 1  # the largest integer every JSON reader keeps exact
 MAX_MONEY = Decimal(10) ** 14  # DecimalField(max_digits=24, decimal_places=10)
 MAX_THROUGHPUT = Decimal(10) ** 12
 KNOWN_KEYS = {
-    "generationId", "accountId", "model", "modelSlug", "apiKeyId", "providerSlug",
-    "createdAt", "generationTime", "latency", "moderationLatency", "streamed", "cancelled",
-    "throughput", "nativeFeeTokens", "nativeTokens", "finishReason", "nativeFinishReason",
-    "originAmount", "billAmount", "discountAmount", "realAmount", "nonpaymentAmount",
-    "ratingResponses", "requestRetryTimes", "finalRetry", "stages",
-}  # fmt: skip
+    "generationId",
+    "accountId",
+    "model",
+    "modelSlug",
+    "apiKeyId",
+    "providerSlug",
+    "createdAt",
+    "generationTime",
+    "latency",
+    "moderationLatency",
+    "streamed",
+    "cancelled",
+    "throughput",
+    "nativeFeeTokens",
+    "nativeTokens",
+    "finishReason",
+    "nativeFinishReason",
+    "originAmount",
+    "billAmount",
+    "discountAmount",
+    "realAmount",
+    "nonpaymentAmount",
+    "ratingResponses",
+    "requestRetryTimes",
+    "finalRetry",
+    "stages",
+}
 AMOUNT_FIELDS = {
     "originAmount": "origin_amount",
     "billAmount": "bill_amount",
@@ -293,9 +314,14 @@ def _boolean(value, name, errors):
 
 def _type_name(value):
     return {
-        dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-        int: "a number", Decimal: "a number", type(None): "null",
-    }.get(type(value), type(value).__name__)  # fmt: skip
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        Decimal: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _created_at(obj, errors):
@@ -345,16 +371,26 @@ def _parse_rating(obj, errors):
             continue
         parsed = {"position": index}
         parsed["fee_item_code"] = _string(
-            detail, "feeItemCode", errors, required=True, max_length=40,
+            detail,
+            "feeItemCode",
+            errors,
+            required=True,
+            max_length=40,
             path=f"{where}.feeItemCode",
-        )  # fmt: skip
+        )
         for key, attr in DETAIL_AMOUNTS.items():
             parsed[attr] = _decimal(detail.get(key, 0), f"{where}.{key}", errors)
         parsed["extra"] = {k: v for k, v in detail.items() if k not in DETAIL_AMOUNTS}
         parsed["extra"].pop("feeItemCode", None)
         rating["details"].append(parsed)
-    known = {"originAmount", "discountAmount", "billAmount", "priceVersion", "serviceCode",
-             "ratingDetails"}  # fmt: skip
+    known = {
+        "originAmount",
+        "discountAmount",
+        "billAmount",
+        "priceVersion",
+        "serviceCode",
+        "ratingDetails",
+    }
     rating["extra"] = {k: v for k, v in obj.items() if k not in known}
     return rating
 
@@ -394,15 +430,16 @@ def parse_record(obj):
     if not isinstance(obj, dict):
         errors.add("(record)", f"must be a JSON object, got {_type_name(obj)}")
         return None, errors.items
-    generation_id = _string(obj, "generationId", errors, required=True, pattern=ID_RE,
-                            max_length=64)  # fmt: skip
+    generation_id = _string(
+        obj, "generationId", errors, required=True, pattern=ID_RE, max_length=64
+    )
     account_id = _string(obj, "accountId", errors, required=True, pattern=ID_RE, max_length=64)
     api_key_id = _string(obj, "apiKeyId", errors, required=True, pattern=ID_RE, max_length=64)
     fields = {
         "model_slug": _string(obj, "modelSlug", errors, required=True, pattern=SLUG_RE),
         "provider_slug": _string(
             obj, "providerSlug", errors, required=True, pattern=SLUG_RE, max_length=100
-        ),  # fmt: skip
+        ),
         "model_name": _string(obj, "model", errors) or "",
         "created_at": _created_at(obj, errors),
         "finish_reason": _string(obj, "finishReason", errors, max_length=64) or "",
@@ -419,8 +456,11 @@ def parse_record(obj):
             if value is not None and value > 2**31 - 1:
                 errors.add(key, "is too large")
             fields[attr] = value
-    for key, attr in (("streamed", "streamed"), ("cancelled", "cancelled"),
-                      ("finalRetry", "final_retry")):  # fmt: skip
+    for key, attr in (
+        ("streamed", "streamed"),
+        ("cancelled", "cancelled"),
+        ("finalRetry", "final_retry"),
+    ):
         if obj.get(key) is not None:
             fields[attr] = _boolean(obj[key], key, errors)
     if obj.get("throughput") is not None:

@@ -3,11 +3,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-
-from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
 from django.db.models import Q
 
 from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS, MONEY, OUTPUT_FEE_ITEMS, Account
+from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
 
 
 class ApiKey(models.Model):
@@ -239,3 +238,67 @@ class ApiToken(_Token):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
+
+
+class Facet(models.Model):
+    """The distinct models, providers and finish reasons an account has used, kept at
+    ingestion so the filter choices never need a DISTINCT over millions of rows."""
+
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model"
+        PROVIDER = "provider", "Provider"
+        FINISH_REASON = "finish_reason", "Finish reason"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="facets")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "value"], name="unique_facet")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}={self.value}"
+
+
+class RollupQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(account=account)
+
+    def dimension(self, name, values=None):
+        qs = self.filter(dimension=name)
+        return qs if values is None else qs.filter(value__in=values)
+
+
+class HourlyRollup(models.Model):
+    """Per-hour sums for one account, along one dimension at a time ("all", "model",
+    "provider", "api_key", "finish_reason"). Summaries and the usage page read these instead
+    of scanning generations; ingestion adds to them in the same transaction as the rows they
+    count, so they always equal the raw sums."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="rollups")
+    hour = models.DateTimeField()
+    dimension = models.CharField(max_length=16)
+    value = models.CharField(max_length=200, blank=True)
+    requests = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cost = models.DecimalField(**MONEY, default=0)
+    latency_sum = models.BigIntegerField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+    throughput_sum = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+    throughput_count = models.BigIntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "dimension", "value", "hour"], name="unique_rollup"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.hour:%Y-%m-%d %H}h {self.dimension}={self.value}"

@@ -24,6 +24,12 @@ def is_postgres():
 # ----------------------------------------------------------------------------- actors
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's cost is the point in production and a third of a second per user in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _member(username, account_id, plan=Account.Plan.PAY_AS_YOU_GO):
     account, _ = Account.objects.get_or_create(
         external_id=account_id, defaults={"name": f"Account {account_id[-4:]}", "plan": plan}

@@ -4,7 +4,7 @@ accounts."""
 import pytest
 
 from logs.models import ApiToken
-from tests.factories import ACCOUNT_B, KEY_B, EXAMPLE, example_record, make_generation, store
+from tests.factories import ACCOUNT_B, EXAMPLE, KEY_B, example_record, make_generation, store
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/generation"
@@ -12,8 +12,9 @@ URL = "/api/v1/generation"
 
 def test_personal_token_fetches_own_generation(client, owner, owner_token):
     store(example_record())
-    response = client.get(URL, {"id": EXAMPLE["generationId"]},
-                          HTTP_AUTHORIZATION=f"Bearer {owner_token}")  # fmt: skip
+    response = client.get(
+        URL, {"id": EXAMPLE["generationId"]}, HTTP_AUTHORIZATION=f"Bearer {owner_token}"
+    )
     assert response.status_code == 200
     assert response.json()["generationId"] == EXAMPLE["generationId"]
 
@@ -34,31 +35,33 @@ def test_no_token_is_401(client, owner):
 
 def test_bad_token_is_401(client, owner):
     store(example_record())
-    response = client.get(URL, {"id": EXAMPLE["generationId"]},
-                          HTTP_AUTHORIZATION="Bearer zl_pat_not-a-real-token")  # fmt: skip
+    response = client.get(
+        URL, {"id": EXAMPLE["generationId"]}, HTTP_AUTHORIZATION="Bearer zl_pat_not-a-real-token"
+    )
     assert response.status_code == 401
 
 
 def test_revoked_token_is_401(client, owner, owner_token):
     store(example_record())
     ApiToken.objects.update(revoked=True)
-    response = client.get(URL, {"id": EXAMPLE["generationId"]},
-                          HTTP_AUTHORIZATION=f"Bearer {owner_token}")  # fmt: skip
+    response = client.get(
+        URL, {"id": EXAMPLE["generationId"]}, HTTP_AUTHORIZATION=f"Bearer {owner_token}"
+    )
     assert response.status_code == 401
 
 
 def test_ingest_token_cannot_read(client, owner, ingest_token):
     store(example_record())
-    response = client.get(URL, {"id": EXAMPLE["generationId"]},
-                          HTTP_AUTHORIZATION=f"Bearer {ingest_token}")  # fmt: skip
+    response = client.get(
+        URL, {"id": EXAMPLE["generationId"]}, HTTP_AUTHORIZATION=f"Bearer {ingest_token}"
+    )
     assert response.status_code == 401
 
 
 def test_other_accounts_generation_is_404(client, owner, outsider):
     theirs = make_generation(accountId=ACCOUNT_B, apiKeyId=KEY_B)
     token = ApiToken.issue(user=owner)[1]
-    response = client.get(URL, {"id": theirs.generation_id},
-                          HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    response = client.get(URL, {"id": theirs.generation_id}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 404
 
 

@@ -15,13 +15,17 @@ URL = "/api/v1/generations"
 def _post(client, token, body, content_type="application/json"):
     if not isinstance(body, str | bytes):
         body = json.dumps(body)
-    return client.post(URL, body, content_type=content_type,
-                       HTTP_AUTHORIZATION=f"Bearer {token}")  # fmt: skip
+    return client.post(URL, body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def _nothing_stored():
-    return (Generation.objects.count(), StagePayload.objects.count(), Rating.objects.count(),
-            Account.objects.count(), ApiKey.objects.count()) == (0, 0, 0, 0, 0)  # fmt: skip
+    return (
+        Generation.objects.count(),
+        StagePayload.objects.count(),
+        Rating.objects.count(),
+        Account.objects.count(),
+        ApiKey.objects.count(),
+    ) == (0, 0, 0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -44,8 +48,9 @@ def _nothing_stored():
         ({"generationId": "has spaces and <tags>"}, "generationId"),
     ],
 )
-def test_bad_record_is_400_naming_the_field_and_stores_nothing(client, ingest_token, overrides,
-                                                               field):  # fmt: skip
+def test_bad_record_is_400_naming_the_field_and_stores_nothing(
+    client, ingest_token, overrides, field
+):
     response = _post(client, ingest_token, make_record(**overrides))
     assert response.status_code == 400
     body = response.json()
@@ -57,11 +62,15 @@ def test_bad_record_is_400_naming_the_field_and_stores_nothing(client, ingest_to
 
 
 def test_valid_record_with_stages_is_stored(client, ingest_token):
-    record = make_record(stages={
-        "user_request": {"headers": {"content-type": "application/json"},
-                         "body": {"model": "anthropic/claude-sonnet-4", "messages": []}},
-        "user_response": {"headers": {}, "body": "data: {\"x\": 1}\n\ndata: [DONE]\n\n"},
-    })  # fmt: skip
+    record = make_record(
+        stages={
+            "user_request": {
+                "headers": {"content-type": "application/json"},
+                "body": {"model": "anthropic/claude-sonnet-4", "messages": []},
+            },
+            "user_response": {"headers": {}, "body": 'data: {"x": 1}\n\ndata: [DONE]\n\n'},
+        }
+    )
     response = _post(client, ingest_token, record)
     assert response.status_code == 200
     stages = dict(StagePayload.objects.values_list("stage", "body_format"))

@@ -14,10 +14,15 @@ pytestmark = pytest.mark.django_db
 
 def _as_set(details):
     return {
-        (d["feeItemCode"], Decimal(str(d["rate"])), Decimal(str(d["originAmount"])),
-         Decimal(str(d["discountAmount"])), Decimal(str(d["billAmount"])))
+        (
+            d["feeItemCode"],
+            Decimal(str(d["rate"])),
+            Decimal(str(d["originAmount"])),
+            Decimal(str(d["discountAmount"])),
+            Decimal(str(d["billAmount"])),
+        )
         for d in details
-    }  # fmt: skip
+    }
 
 
 def test_example_tokens_alone_reproduce_its_amounts_and_details():
@@ -26,8 +31,10 @@ def test_example_tokens_alone_reproduce_its_amounts_and_details():
     assert result.bill_amount == Decimal("0.051006")
     assert result.discount_amount == Decimal("0")
     assert result.price_version == "0.0.3"
-    ours = {(line.fee_item_code, line.rate, line.origin_amount, line.discount_amount,
-             line.bill_amount) for line in result.lines}  # fmt: skip
+    ours = {
+        (line.fee_item_code, line.rate, line.origin_amount, line.discount_amount, line.bill_amount)
+        for line in result.lines
+    }
     assert ours == _as_set(EXAMPLE["ratingResponses"]["ratingDetails"])
 
 
@@ -58,22 +65,28 @@ def test_model_without_price_is_stored_with_unknown_cost(owner):
 
 def test_a_new_price_version_never_changes_old_ratings(owner, client, owner_token):
     now = datetime.now(UTC)
-    old = make_generation(nativeFeeTokens={"prompt": 1_000_000, "completion": 0},
-                          createdAt=(now - timedelta(hours=2)).isoformat())
+    old = make_generation(
+        nativeFeeTokens={"prompt": 1_000_000, "completion": 0},
+        createdAt=(now - timedelta(hours=2)).isoformat(),
+    )
     assert old.bill_amount == Decimal("3")
-    version = PriceVersion.objects.create(version="0.0.4",
-                                          effective_from=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
-    price = ModelPrice.objects.create(price_version=version, model_slug="anthropic/claude-sonnet-4",
-                                      provider_slug="anthropic")  # fmt: skip
+    version = PriceVersion.objects.create(
+        version="0.0.4", effective_from=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    price = ModelPrice.objects.create(
+        price_version=version, model_slug="anthropic/claude-sonnet-4", provider_slug="anthropic"
+    )
     FeeRate.objects.create(model_price=price, fee_item_code="prompt", rate=Decimal("99"))
     version.effective_from = now - timedelta(hours=1)
     version.save()
-    body = client.get("/api/v1/generation", {"id": old.generation_id},
-                      HTTP_AUTHORIZATION=f"Bearer {owner_token}").json()  # fmt: skip
+    body = client.get(
+        "/api/v1/generation", {"id": old.generation_id}, HTTP_AUTHORIZATION=f"Bearer {owner_token}"
+    ).json()
     assert body["billAmount"] == "3"
     assert body["ratingResponses"]["priceVersion"] == "0.0.3"
-    new = make_generation(nativeFeeTokens={"prompt": 1_000_000, "completion": 0},
-                          createdAt=now.isoformat())
+    new = make_generation(
+        nativeFeeTokens={"prompt": 1_000_000, "completion": 0}, createdAt=now.isoformat()
+    )
     assert new.bill_amount == Decimal("99")
 
 

@@ -19,16 +19,23 @@ def _types(value):
     return type(value).__name__
 
 
-def test_example_posted_and_fetched_back_equals_the_original(client, owner, owner_token,
-                                                             ingest_token):  # fmt: skip
-    posted = client.post("/api/v1/generations", EXAMPLE_TEXT, content_type="application/json",
-                         HTTP_AUTHORIZATION=f"Bearer {ingest_token}")  # fmt: skip
+def test_example_posted_and_fetched_back_equals_the_original(
+    client, owner, owner_token, ingest_token
+):
+    posted = client.post(
+        "/api/v1/generations",
+        EXAMPLE_TEXT,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
+    )
     assert posted.status_code == 200, posted.content
     assert posted.json()["results"] == [
         {"index": 0, "generationId": EXAMPLE["generationId"], "status": "created"}
     ]
-    fetched = client.get(f"/api/v1/generation?id={EXAMPLE['generationId']}",
-                         HTTP_AUTHORIZATION=f"Bearer {owner_token}")  # fmt: skip
+    fetched = client.get(
+        f"/api/v1/generation?id={EXAMPLE['generationId']}",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    )
     assert fetched.status_code == 200
     assert fetched["Content-Type"] == "application/json"
     body = json.loads(fetched.content)
@@ -63,8 +70,10 @@ def test_unknown_metadata_keys_round_trip(owner, owner_token, client):
     record["routing"] = {"attempts": [1, 2], "ok": True}
     record["nativeFeeTokens"]["some_future_item"] = 7
     store(record)
-    body = client.get(f"/api/v1/generation?id={record['generationId']}",
-                      HTTP_AUTHORIZATION=f"Bearer {owner_token}").json()  # fmt: skip
+    body = client.get(
+        f"/api/v1/generation?id={record['generationId']}",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    ).json()
     assert body["gatewayRegion"] == "eu-west"
     assert body["routing"] == {"attempts": [1, 2], "ok": True}
     assert body["nativeFeeTokens"]["some_future_item"] == 7
@@ -81,10 +90,16 @@ def test_token_totals_follow_the_readme_definitions(owner):
     record = example_record()
     record["generationId"] = "TOTALS0001"
     record["nativeFeeTokens"] = {
-        "prompt": 100, "input_cache_read": 20, "input_cache_write": 3,
-        "input_cache_write_5_min": 4, "input_cache_write_1_h": 5,
-        "completion": 30, "internal_reasoning": 6, "audio": 7, "web_search": 2,
-    }  # fmt: skip
+        "prompt": 100,
+        "input_cache_read": 20,
+        "input_cache_write": 3,
+        "input_cache_write_5_min": 4,
+        "input_cache_write_1_h": 5,
+        "completion": 30,
+        "internal_reasoning": 6,
+        "audio": 7,
+        "web_search": 2,
+    }
     generation = store(record)[0]
     assert generation.input_tokens == 100 + 20 + 3 + 4 + 5
     assert generation.output_tokens == 30 + 6 + 7

@@ -1,24 +1,49 @@
 // ZenLogs front-end behaviour. No inline script anywhere (the CSP forbids it): everything
-// is wired here from data- attributes.
+// is wired here from data- attributes, and every page works without it.
 (function () {
   "use strict";
 
   // Times are rendered server-side in the browser's zone, which the server learns from this
-  // cookie. Set it on first visit and reload once so the first page is right too.
+  // cookie; until it is set (or with JavaScript off) they are shown in UTC, and say so.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     var current = document.cookie.split("; ").find(function (c) { return c.indexOf("tz=") === 0; });
     if (zone && (!current || decodeURIComponent(current.slice(3)) !== zone)) {
       document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
     }
-  } catch (e) { /* no Intl: times stay in UTC, and say so */ }
+  } catch (e) { /* no Intl: stay in UTC */ }
 
   document.documentElement.classList.add("js");
 
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (el.matches && el.matches("[data-autosubmit]") && el.form) {
-      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+      if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
     }
+  });
+
+  // Popovers open on hover and focus through CSS; a tap toggles them here (iOS does not
+  // focus a tapped button), and Escape closes them.
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest && event.target.closest(".pop-trigger");
+    document.querySelectorAll(".pop.open").forEach(function (pop) {
+      if (!trigger || pop !== trigger.parentElement) { pop.classList.remove("open"); }
+    });
+    if (trigger) { trigger.parentElement.classList.toggle("open"); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll(".pop.open").forEach(function (pop) { pop.classList.remove("open"); });
+      if (document.activeElement && document.activeElement.classList.contains("pop-trigger")) {
+        document.activeElement.blur();
+      }
+    }
+  });
+
+  // A filter dropdown closes when you click elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.multi[open]").forEach(function (d) {
+      if (!d.contains(event.target)) { d.removeAttribute("open"); }
+    });
   });
 })();

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         Membership.objects.get_or_create(user=user, account=acc)
         verb = "Created" if created else "Updated"
         where = "new account" if acc_created else "account"
-        self.stdout.write(f"{verb} user {username} in {where} {acc.external_id}"
-                          + (". Password:" if generated else "."))  # fmt: skip
+        self.stdout.write(
+            f"{verb} user {username} in {where} {acc.external_id}"
+            + (". Password:" if generated else ".")
+        )
         if generated:
             self.stdout.write(password)

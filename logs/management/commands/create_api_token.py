@@ -16,6 +16,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"username: no user {username!r}")
         token, raw = ApiToken.issue(user=user, name=name)
-        self.stdout.write(f"Created API token {token.name!r} for {username} ({token.hint}…). "
-                          "It is not shown again:")  # fmt: skip
+        self.stdout.write(
+            f"Created API token {token.name!r} for {username} ({token.hint}…). "
+            "It is not shown again:"
+        )
         self.stdout.write(raw)

@@ -11,6 +11,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, **options):
         token, raw = IngestToken.issue(name=name)
-        self.stdout.write(f"Created ingest token {token.name!r} ({token.hint}…). "
-                          "Send it as Authorization: Bearer <token>; it is not shown again:")  # fmt: skip
+        self.stdout.write(
+            f"Created ingest token {token.name!r} ({token.hint}…). "
+            "Send it as Authorization: Bearer <token>; it is not shown again:"
+        )
         self.stdout.write(raw)

@@ -1,0 +1,205 @@
+"""The log list's filters. Parameter names are part of the product's interface: range,
+from, to, api_key, request_id, provider, model, finish_reason, page_size, cursor."""
+
+import datetime as dt
+import re
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from .models import ApiKey, Facet, Generation
+
+RANGES = {
+    "1h": dt.timedelta(hours=1),
+    "24h": dt.timedelta(hours=24),
+    "7d": dt.timedelta(days=7),
+    "30d": dt.timedelta(days=30),
+    "90d": dt.timedelta(days=90),
+    "all": None,
+}
+RANGE_LABELS = {
+    "1h": "Last hour",
+    "24h": "Last 24 hours",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "all": "All time",
+}
+DEFAULT_RANGE = "7d"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+CURSOR_RE = re.compile(r"^([on])(\d{1,20})\.(\d{1,20})$")
+
+
+class DateTimeInput(forms.DateTimeField):
+    """ISO 8601 (with or without offset) or a datetime-local value; a value without an
+    offset is read in the user's time zone."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise forms.ValidationError(
+                "Enter a date and time like 2025-08-22T02:49 or 2025-08-22T02:49:18+00:00.",
+                code="invalid",
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
+        return parsed
+
+
+class Cursor:
+    """A keyset position: (created_at in microseconds since the epoch, id), plus the
+    direction to read from it: "o" for older rows (the next page), "n" for newer ones."""
+
+    def __init__(self, direction, created_at, pk):
+        self.direction, self.created_at, self.pk = direction, created_at, pk
+
+    @classmethod
+    def after(cls, generation, direction):
+        micros = (generation.created_at - EPOCH) // dt.timedelta(microseconds=1)
+        return f"{direction}{micros}.{generation.pk}"
+
+    @classmethod
+    def parse(cls, text):
+        match = CURSOR_RE.match(text or "")
+        if not match:
+            return None
+        direction, micros, pk = match.groups()
+        try:
+            # Integer arithmetic: a float timestamp could be a microsecond off, and the
+            # cursor must land exactly on the row it came from.
+            when = EPOCH + dt.timedelta(microseconds=int(micros))
+        except OverflowError:
+            return None
+        return cls(direction, when, int(pk))
+
+
+class CursorField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        cursor = Cursor.parse(value)
+        if cursor is None:
+            raise forms.ValidationError("This page link is not valid; start from the newest.")
+        return cursor
+
+
+class GenerationFilter(django_filters.FilterSet):
+    # range, request_id, from, to, page_size and cursor shape the window and the page
+    # rather than filter a column; filter_queryset applies them.
+    range = django_filters.ChoiceFilter(
+        choices=list(RANGE_LABELS.items()), method="_noop", empty_label=None, label="Time"
+    )
+    api_key = django_filters.MultipleChoiceFilter(
+        method="_filter_api_keys", label="API Keys", widget=forms.CheckboxSelectMultiple
+    )
+    request_id = django_filters.CharFilter(method="_noop", label="Request ID", max_length=64)
+    provider = django_filters.MultipleChoiceFilter(
+        field_name="provider_slug", label="Provider", widget=forms.CheckboxSelectMultiple
+    )
+    model = django_filters.MultipleChoiceFilter(
+        field_name="model_slug", label="Model", widget=forms.CheckboxSelectMultiple
+    )
+    finish_reason = django_filters.MultipleChoiceFilter(
+        field_name="finish_reason", label="Finish Reason", widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Generation
+        fields: list = []
+
+    def __init__(self, data=None, *args, account, **kwargs):
+        self.account = account
+        if data is not None and not data.get("range"):
+            # The default window is part of the state the form shows, so it is selected.
+            data = data.copy()
+            data["range"] = DEFAULT_RANGE
+        super().__init__(data, *args, **kwargs)
+        form_fields = self.form.fields
+        form_fields["range"].required = False
+        form_fields["page_size"] = forms.IntegerField(
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, label="Page size"
+        )
+        form_fields["cursor"] = CursorField(required=False, max_length=64)
+        form_fields["from"] = DateTimeInput(required=False, label="From")
+        form_fields["to"] = DateTimeInput(required=False, label="To")
+        facets = {kind: [] for kind in Facet.Kind.values}
+        facet_rows = Facet.objects.filter(account=account).order_by("kind", "value")
+        for kind, value in facet_rows.values_list("kind", "value"):
+            facets[kind].append((value, value))
+        form_fields["model"].choices = facets["model"]
+        form_fields["provider"].choices = facets["provider"]
+        form_fields["finish_reason"].choices = facets["finish_reason"]
+        form_fields["api_key"].choices = [
+            (
+                key.external_id,
+                f"{key.name} ({key.external_id})"
+                if key.name != key.external_id
+                else key.external_id,
+            )
+            for key in ApiKey.objects.filter(account=account).order_by("name", "external_id")
+        ]
+
+    def _noop(self, queryset, name, value):
+        return queryset
+
+    def _filter_api_keys(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(api_key__external_id__in=value)
+
+    def clean_window(self):
+        """(start, end) of the time window the filters ask for, in UTC; None for no bound.
+        A request id finds its generation whatever the window, so it clears the window."""
+        data = self.form.cleaned_data
+        if data.get("request_id"):
+            return None, None
+        start, end = data.get("from"), data.get("to")
+        if start or end:
+            return start, end
+        span = RANGES[data.get("range") or DEFAULT_RANGE]
+        return (None if span is None else timezone.now() - span), None
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        for name in ("api_key", "provider", "model", "finish_reason"):
+            queryset = self.filters[name].filter(queryset, data.get(name))
+        if data.get("request_id"):
+            queryset = queryset.filter(generation_id=data["request_id"].strip())
+        start, end = self.clean_window()
+        if start is not None:
+            queryset = queryset.since(start)
+        if end is not None:
+            queryset = queryset.until(end)
+        return queryset
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid:
+            data = self.form.cleaned_data
+            if data.get("from") and data.get("to") and data["from"] >= data["to"]:
+                self.form.add_error("to", "“To” must be after “From”.")
+                return False
+        return valid
+
+    @property
+    def page_size(self):
+        return self.form.cleaned_data.get("page_size") or DEFAULT_PAGE_SIZE
+
+    @property
+    def cursor(self):
+        return self.form.cleaned_data.get("cursor")
+
+    @property
+    def active(self):
+        """Whether anything narrows the list beyond the default window."""
+        data = self.form.cleaned_data
+        keys = ("api_key", "request_id", "provider", "model", "finish_reason", "from", "to")
+        return any(data.get(k) for k in keys) or (data.get("range") or DEFAULT_RANGE) != "7d"

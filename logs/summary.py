@@ -1,0 +1,127 @@
+"""The summary strip over the list's current filters, at a bounded cost.
+
+When the filters are the time window plus at most one of api_key / provider / model /
+finish_reason, the figures are exact and come from HourlyRollup: whole hours from the
+rollups, the partial hours at the window's edges from at most two hours of raw rows.
+Any other combination aggregates the newest SAMPLE_CAP matching rows and says so.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+
+from .models import Generation, HourlyRollup
+
+SAMPLE_CAP = 10_000
+DIMENSION_FILTERS = {
+    "api_key": ("api_key", "api_key__external_id__in"),
+    "provider": ("provider", "provider_slug__in"),
+    "model": ("model", "model_slug__in"),
+    "finish_reason": ("finish_reason", "finish_reason__in"),
+}
+
+
+@dataclass
+class Summary:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: Decimal = Decimal(0)
+    latency_sum: int = 0
+    latency_count: int = 0
+    throughput_sum: Decimal = Decimal(0)
+    throughput_count: int = 0
+    exact: bool = True
+
+    @property
+    def avg_latency_ms(self):
+        return round(self.latency_sum / self.latency_count) if self.latency_count else None
+
+    @property
+    def avg_throughput(self):
+        if not self.throughput_count:
+            return None
+        return (self.throughput_sum / self.throughput_count).quantize(Decimal("0.01"))
+
+    def add(self, row):
+        for name in (
+            "requests",
+            "input_tokens",
+            "output_tokens",
+            "latency_sum",
+            "latency_count",
+            "throughput_count",
+        ):
+            setattr(self, name, getattr(self, name) + (row.get(name) or 0))
+        self.cost += row.get("cost") or Decimal(0)
+        self.throughput_sum += row.get("throughput_sum") or Decimal(0)
+
+
+_RAW_SUMS = {
+    "requests": Count("id"),
+    "input_tokens": Sum("input_tokens"),
+    "output_tokens": Sum("output_tokens"),
+    "cost": Sum("bill_amount"),
+    "latency_sum": Sum("first_token_latency_ms"),
+    "latency_count": Count("first_token_latency_ms"),
+    "throughput_sum": Sum("throughput"),
+    "throughput_count": Count("throughput"),
+}
+_ROLLUP_SUMS = {name: Sum(name) for name in _RAW_SUMS}
+
+
+def _floor_hour(when):
+    return when.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(when):
+    floor = _floor_hour(when)
+    return floor if floor == when else floor + dt.timedelta(hours=1)
+
+
+def summarize(account, filterset):
+    data = filterset.form.cleaned_data
+    used = [name for name in DIMENSION_FILTERS if data.get(name)]
+    if data.get("request_id") or len(used) > 1:
+        return _sampled(filterset.qs)
+    if used:
+        dimension, lookup = DIMENSION_FILTERS[used[0]]
+        values = list(data[used[0]])
+        raw_filter = Q(**{lookup: values})
+    else:
+        dimension, values, raw_filter = "all", [""], Q()
+    start, end = filterset.clean_window()
+    rollups = HourlyRollup.objects.for_account(account).dimension(dimension, values)
+    raw = Generation.objects.for_account(account).filter(raw_filter)
+    summary = Summary()
+    whole_from = _ceil_hour(start) if start else None
+    whole_to = _floor_hour(end) if end else None
+    if whole_from and whole_to and whole_from >= whole_to:
+        # The window lies inside one or two partial hours: raw rows only, at most two hours.
+        summary.add(raw.since(start).until(end).aggregate(**_RAW_SUMS))
+        return summary
+    if whole_from:
+        rollups = rollups.filter(hour__gte=whole_from)
+        summary.add(raw.since(start).until(whole_from).aggregate(**_RAW_SUMS))
+    if whole_to:
+        rollups = rollups.filter(hour__lt=whole_to)
+        summary.add(raw.since(whole_to).until(end).aggregate(**_RAW_SUMS))
+    summary.add(rollups.aggregate(**_ROLLUP_SUMS))
+    return summary
+
+
+def _sampled(queryset):
+    newest = queryset.newest_first().values("id")[:SAMPLE_CAP]
+    summary = Summary()
+    summary.add(Generation.objects.filter(id__in=newest).aggregate(**_RAW_SUMS))
+    summary.exact = summary.requests < SAMPLE_CAP
+    return summary
+
+
+def capped_count(queryset, cap=None):
+    """(count, exact): counts at most cap + 1 rows, never the whole table."""
+    cap = cap or SAMPLE_CAP
+    count = queryset.order_by()[: cap + 1].count()
+    return min(count, cap), count <= cap

@@ -1,0 +1,80 @@
+"""Formatting for the console: numbers, money, finish reasons. Plain text only; the
+templates' autoescape does the escaping."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+from logs.metadata import amount_string
+
+register = template.Library()
+
+SIX = Decimal("0.000001")
+FINISH_CLASSES = {
+    "stop": "ok",
+    "end_turn": "ok",
+    "STOP": "ok",
+    "completed": "ok",
+    "tool_use": "info",
+    "tool_calls": "info",
+    "function_call": "info",
+    "max_tokens": "warn",
+    "length": "warn",
+    "MAX_TOKENS": "warn",
+    "content_filter": "warn",
+    "error": "bad",
+    "cancelled": "muted",
+}
+
+
+@register.filter
+def usd(value):
+    """Up to 6 decimals, trailing zeros trimmed to at least 2: 0.051006, 0.0015, 3.00.
+    None (unknown cost) is an em dash."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value).quantize(SIX, rounding=ROUND_HALF_UP)
+    text = format(amount, "f").rstrip("0")
+    whole, _, frac = text.partition(".")
+    return f"{intcomma(whole)}.{frac.ljust(2, '0')}"
+
+
+@register.filter
+def plain(value):
+    """A Decimal without trailing zeros or exponent: 15, 3.75, 0.3."""
+    return "—" if value is None else amount_string(Decimal(value))
+
+
+@register.filter
+def num(value):
+    """Thousands separators; None is an em dash."""
+    if value is None or value == "":
+        return "—"
+    return intcomma(value)
+
+
+@register.filter
+def compact(value):
+    """12,345,678 -> 12.3M, for the summary strip."""
+    if value is None:
+        return "—"
+    value = int(value)
+    for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if abs(value) >= size * 10:
+            return f"{Decimal(value) / size:.1f}{suffix}"
+    return intcomma(value)
+
+
+@register.filter
+def finish_class(generation):
+    if generation.cancelled:
+        return "muted"
+    return FINISH_CLASSES.get(generation.finish_reason, "neutral")
+
+
+@register.filter
+def finish_label(generation):
+    if generation.cancelled and not generation.finish_reason:
+        return "cancelled"
+    return generation.finish_reason or "—"
