@@ -114,7 +114,17 @@ def browser(_playwright):
 
 
 @pytest.fixture
-def login_page(browser, live_server):
+def prices(transactional_db):
+    """Transactional tests flush every table afterwards, the price table the data migration
+    loaded included; load it again for the tests that follow."""
+    from billing.models import FeeRate, ModelPrice, PriceVersion
+    from billing.prices import FIXTURES, load_price_file
+
+    load_price_file(FIXTURES / "prices-0.0.3.json", PriceVersion, ModelPrice, FeeRate)
+
+
+@pytest.fixture
+def login_page(browser, live_server, prices):
     """A fresh browser context and a function that signs a user in and returns a page."""
     contexts = []
 
