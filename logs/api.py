@@ -17,8 +17,10 @@ from .models import ApiToken, Generation, IngestToken
 log = logging.getLogger(__name__)
 
 
-def json_response(data, status=200, headers=None):
-    response = HttpResponse(dumps(data), status=status, content_type="application/json")
+def json_response(data, status=200, headers=None, indent=None):
+    response = HttpResponse(
+        dumps(data, indent=indent), status=status, content_type="application/json"
+    )
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -72,7 +74,8 @@ def generation_detail(request):
     )
     if generation is None:
         return _error(404, f"no generation {generation_id!r} in your accounts")
-    return json_response(to_raw_metadata(generation))
+    # Indented exactly as the details page shows and copies it: one text everywhere.
+    return json_response(to_raw_metadata(generation), indent=2)
 
 
 def _read_records(request):

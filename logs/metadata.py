@@ -185,6 +185,10 @@ def _reject_constant(name):
     return Decimal(name)
 
 
+UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def loads(text):
     """Parses JSON text with numbers as Decimal. Raises ValueError (with a message fit for
     the client) on bad JSON or on nesting deeper than INGEST_MAX_DEPTH."""
@@ -193,6 +197,21 @@ def loads(text):
     except RecursionError:
         raise JSONDepthError("JSON is nested too deeply") from None
     check_depth(value)
+    if UNSTORABLE_ESCAPE.search(text):
+        # "\u0000" decodes to NUL and "\udcff" to a lone surrogate; PostgreSQL stores
+        # neither in text or jsonb, so they become U+FFFD rather than fail the whole batch.
+        # Paired surrogates (emoji) decode whole and are kept.
+        value = _replace_unstorable(value)
+    return value
+
+
+def _replace_unstorable(value):
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_unstorable(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_unstorable(k): _replace_unstorable(v) for k, v in value.items()}
     return value
 
 

@@ -1,10 +1,14 @@
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from billing.accounts import current_account
 
+from .curl import build_curl
+from .detail import HIGHLIGHT_LIMIT, SECTIONS, build_section, load_stages
 from .filters import RANGE_LABELS, Cursor, GenerationFilter
+from .highlight import highlight_json
 from .metadata import dumps, to_raw_metadata
 from .models import Generation, Stage, StagePayload
 from .summary import capped_count, summarize
@@ -73,18 +77,81 @@ def generation_list(request):
 def _generation_for(request, generation_id):
     # Scoped to the user's accounts before the lookup: another account's id is a 404.
     return get_object_or_404(
-        Generation.objects.for_user(request.user).select_related("account", "api_key"),
+        Generation.objects.for_user(request.user)
+        .select_related("account", "api_key", "rating")
+        .prefetch_related("rating__details"),
         generation_id=generation_id,
     )
+
+
+class DetailParams(forms.Form):
+    view = forms.ChoiceField(choices=[("pretty", "Pretty"), ("json", "JSON")], required=False)
+    request_stage = forms.ChoiceField(
+        choices=[(s, s) for s in SECTIONS["request"][2]], required=False
+    )
+    response_stage = forms.ChoiceField(
+        choices=[(s, s) for s in SECTIONS["response"][2]], required=False
+    )
+
+
+DETAIL_PARAMS = ("view", "request_stage", "response_stage")
+
+
+def _neighbours(request, generation):
+    """The generations just newer and just older than this one under the list filters the
+    user came from (the query string), or none when those filters don't parse."""
+    query = request.GET.copy()
+    for name in (*DETAIL_PARAMS, "cursor"):
+        query.pop(name, None)
+    account = generation.account
+    filterset = GenerationFilter(
+        query, account=account, queryset=Generation.objects.for_account(account)
+    )
+    if not filterset.is_valid():
+        return None, None, query.urlencode()
+    qs = filterset.qs.only("generation_id", "created_at")
+    newer = qs.newer_than(generation.created_at, generation.pk).order_by("created_at", "id")
+    older = qs.older_than(generation.created_at, generation.pk).newest_first()
+    return newer.first(), older.first(), query.urlencode()
 
 
 @login_required
 def generation_detail(request, generation_id):
     generation = _generation_for(request, generation_id)
+    params = DetailParams(request.GET)
+    if not params.is_valid():
+        return render(
+            request,
+            "logs/detail_error.html",
+            {"form": params, "generation": generation},
+            status=400,
+        )
+    view = params.cleaned_data["view"] or "pretty"
+    stages = load_stages(generation)
+    sections = [
+        build_section("request", stages, params.cleaned_data["request_stage"], view),
+        build_section("response", stages, params.cleaned_data["response_stage"], view),
+    ]
+    context = {"generation": generation, "view": view, "sections": sections}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "logs/detail.html#conversation", context)
     raw_metadata = dumps(to_raw_metadata(generation), indent=2)
-    return render(
-        request, "logs/detail.html", {"generation": generation, "raw_metadata": raw_metadata}
+    newer, older, list_query = _neighbours(request, generation)
+    user_request = stages.get(Stage.USER_REQUEST)
+    curl = None
+    if user_request is not None and not user_request.truncated:
+        curl = build_curl(user_request.headers, user_request.head, user_request.body_format)
+    context.update(
+        raw_metadata=raw_metadata,
+        raw_metadata_html=highlight_json(raw_metadata, HIGHLIGHT_LIMIT),
+        newer=newer,
+        older=older,
+        list_query=list_query,
+        curl=curl,
+        rating=getattr(generation, "rating", None) if generation.cost_known else None,
+        stage_sizes={s: p.size_bytes for s, p in stages.items()},
     )
+    return render(request, "logs/detail.html", context)
 
 
 @login_required

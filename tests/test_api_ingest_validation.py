@@ -125,3 +125,22 @@ def test_record_that_is_not_an_object_is_rejected(client, ingest_token):
     response = _post(client, ingest_token, [1])
     assert response.status_code == 400
     assert response.json()["results"][0]["errors"][0]["field"] == "(record)"
+
+
+def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(client, ingest_token):
+    text = (
+        '{"generationId": "NUL1", "accountId": "A1", "apiKeyId": "K1", "modelSlug": "m/x",'
+        ' "providerSlug": "p", "createdAt": "2025-08-22T02:49:18+00:00",'
+        ' "stages": {"user_request": {"headers": {"x-odd": "a\\u0000b"},'
+        ' "body": {"messages": [{"role": "user", "content": "bad \\udcff pair \\ud83d\\ude00"}]}},'
+        ' "user_response": {"headers": {}, "body": "data: \\u0000\\n\\n"}}}'
+    )
+    response = _post(client, ingest_token, text)
+    assert response.status_code == 200, response.content
+    stages = {s.stage: s for s in StagePayload.objects.all()}
+    assert stages["user_request"].headers == {"x-odd": "a\ufffdb"}
+    assert (
+        "bad \ufffd pair \U0001f600"
+        in json.loads(stages["user_request"].body)["messages"][0]["content"]
+    )
+    assert stages["user_response"].body == "data: \ufffd\n\n"

@@ -78,3 +78,9 @@ def finish_label(generation):
     if generation.cancelled and not generation.finish_reason:
         return "cancelled"
     return generation.finish_reason or "—"
+
+
+@register.filter
+def fee_quantity(generation, item):
+    """The quantity of one fee item in a generation's nativeFeeTokens."""
+    return generation.fee_tokens().get(item)

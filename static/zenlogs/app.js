@@ -40,6 +40,39 @@
     }
   });
 
+  // Copy buttons: data-copy-target names a textarea whose value is the exact text to copy
+  // (a textarea, so the text arrives escaped in the HTML and unescaped in .value).
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    button.classList.add("copied");
+    setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, 2000);
+  }
+  function fallbackCopy(source) {
+    var hidden = source.hidden;
+    source.hidden = false;
+    source.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    source.hidden = hidden;
+    window.getSelection && window.getSelection().removeAllRanges();
+    return ok;
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) { return; }
+    var text = source.value;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); }, function () {
+        if (fallbackCopy(source)) { copied(button); }
+      });
+    } else if (fallbackCopy(source)) {
+      copied(button);
+    }
+  });
+
   // A filter dropdown closes when you click elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.multi[open]").forEach(function (d) {

@@ -1,0 +1,118 @@
+"""What the details page shows of a generation's stages: which hop each section reads, the
+body bounded in size, highlighted within a budget, and the pretty conversation."""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models.functions import Substr
+
+from .formats import parse_request, parse_response
+from .highlight import highlight_json
+from .metadata import dumps
+from .models import Stage, StagePayload
+
+# Highlighting is the slow part of the page: Pygments past this many characters per body
+# costs more than it helps, so the rest shows as plain (escaped) text.
+HIGHLIGHT_LIMIT = 100_000
+
+SECTIONS = {
+    "request": ("Request", "request_stage", [Stage.USER_REQUEST, Stage.ORIGIN_REQUEST]),
+    "response": ("Response", "response_stage", [Stage.USER_RESPONSE, Stage.ORIGIN_RESPONSE]),
+}
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    param: str
+    stage: str
+    stage_label: str
+    choices: list
+    payload: StagePayload | None = None
+    headers_html: str = ""
+    body_html: str = ""
+    body_text: str = ""
+    conversation: object = None
+    notes: list = field(default_factory=list)
+    too_large: bool = False
+
+    @property
+    def captured(self):
+        return self.payload is not None
+
+
+def load_stages(generation):
+    """Every captured stage of the generation, each body cut to the display limit in the
+    database, so a 10 MB body never crosses the wire to show its first megabyte."""
+    limit = settings.DETAIL_MAX_BODY_BYTES
+    payloads = (
+        StagePayload.objects.filter(generation=generation)
+        .defer("body")
+        .annotate(head=Substr("body", 1, limit))
+    )
+    return {p.stage: p for p in payloads}
+
+
+def build_section(key, stages, chosen, view):
+    title, param, options = SECTIONS[key]
+    if chosen not in options:
+        # The user's own hop first; the upstream hop when the gateway didn't capture it.
+        chosen = next((s for s in options if s in stages), options[0])
+    labels = dict(Stage.choices)
+    section = Section(
+        key=key, title=title, param=param, stage=chosen, stage_label=labels[chosen],
+        choices=[(s, labels[s], s in stages) for s in options], payload=stages.get(chosen),
+    )  # fmt: skip
+    payload = section.payload
+    if payload is None:
+        return section
+    limit = settings.DETAIL_MAX_BODY_BYTES
+    section.too_large = payload.size_bytes > limit or payload.truncated
+    if payload.truncated:
+        section.notes.append(
+            f"The gateway sent {payload.size_bytes:,} bytes; it was stored cut at the "
+            "ingestion limit."
+        )
+    elif section.too_large:
+        section.notes.append(
+            f"This body is {payload.size_bytes:,} bytes; showing the first {limit:,}."
+        )
+    if view == "pretty":
+        if payload.body_format == StagePayload.BodyFormat.NONE:
+            section.notes.append("This stage was captured without a body.")
+        elif section.too_large:
+            section.notes.append("Too large for Pretty mode: shown as raw text below.")
+            section.body_text = payload.head
+        else:
+            parse = parse_request if key == "request" else parse_response
+            section.conversation = parse(payload.head, payload.body_format)
+            if section.conversation is None:
+                section.notes.append(
+                    "Not a format Pretty mode knows (or not well-formed): showing it raw."
+                )
+                _raw_body(section, payload)
+        return section
+    section.headers_html = highlight_json(dumps(payload.headers, indent=2), HIGHLIGHT_LIMIT)
+    _raw_body(section, payload)
+    return section
+
+
+def _raw_body(section, payload):
+    text = payload.head
+    if payload.body_format == StagePayload.BodyFormat.JSON and not section.too_large:
+        try:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            section.notes.append("The body is not well-formed JSON: shown as text.")
+            section.body_text = text
+            return
+        if len(text) <= HIGHLIGHT_LIMIT:
+            section.body_html = highlight_json(text, HIGHLIGHT_LIMIT)
+            return
+        section.notes.append(f"Highlighting stops at {HIGHLIGHT_LIMIT:,} characters.")
+        section.body_html = highlight_json(text[:HIGHLIGHT_LIMIT], HIGHLIGHT_LIMIT)
+        section.body_text = text[HIGHLIGHT_LIMIT:]
+        return
+    section.body_text = text

@@ -1,0 +1,27 @@
+"""Template filters for the details page's Pretty mode. They return Pygments HTML (escaped by
+Pygments) or plain data for the template to autoescape, never markup built from a log."""
+
+from django import template
+
+from logs.highlight import HighlightBudget, highlight_json_within, render_markdown_text
+
+register = template.Library()
+
+
+def _budget(conversation):
+    # The conversation carries the budget so every block rendered from it shares one bound;
+    # without one, each call gets a fresh default budget, still bounded per call.
+    return getattr(conversation, "highlight_budget", None) or HighlightBudget()
+
+
+@register.filter
+def segments(text, conversation=None):
+    """{% for seg in part.text|segments:conversation %}: text and highlighted code blocks."""
+    return render_markdown_text(text or "", _budget(conversation))
+
+
+@register.filter
+def json_html(text, conversation=None):
+    """Highlighted JSON, or None when the budget is spent: the template then shows the text
+    in a plain <pre>, autoescaped."""
+    return highlight_json_within(text or "", _budget(conversation))
