@@ -1,0 +1,114 @@
+"""Times the log list through Django's test client (server time: view, queries, template).
+
+    DATABASE_URL=postgres://... python bench/list_page.py [--runs 15] [--user demo]
+
+Scenarios: the first page under the default window; page 50 reached through Older cursors;
+each filter alone; all filters together; range=all. Prints median and p95 per scenario.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zenlogs.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from billing.accounts import user_accounts  # noqa: E402
+from logs.models import Generation  # noqa: E402
+
+settings.ALLOWED_HOSTS = ["*"]
+settings.DEBUG = False  # no query log, no debug overhead: measure what production does
+
+
+def _time(client, params, runs):
+    samples = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        response = client.get("/logs/", params)
+        elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, (params, response.status_code, response.content[:300])
+        samples.append(elapsed)
+    samples = samples[1:]  # the first run warms caches and connections
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples), p95, response
+
+
+def _cursor_for_page(client, params, page):
+    params = dict(params)
+    for _ in range(page - 1):
+        response = client.get("/logs/", params)
+        params["cursor"] = response.context["older_cursor"]
+    return params
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--user", default="demo")
+    args = parser.parse_args()
+
+    user = get_user_model().objects.get(username=args.user)
+    account = user_accounts(user).first()
+    total = Generation.objects.filter(account=account).count()
+
+    def top(field):
+        # Facets hold the values; the busiest one makes the filter the least selective.
+        rows = Generation.objects.filter(account=account).values(field).annotate(n=Count("id"))
+        return rows.order_by("-n").first()[field]
+
+    model, provider, finish = top("model_slug"), top("provider_slug"), top("finish_reason")
+    key = account.api_keys.order_by("external_id").first().external_id
+    client = Client()
+    client.force_login(user)
+
+    scenarios = [
+        ("first page, default window (7d)", {}),
+        ("page 50 via cursor (7d)", _cursor_for_page(client, {}, 50)),
+        (f"model={model}", {"model": model}),
+        (f"provider={provider}", {"provider": provider}),
+        (f"api_key={key}", {"api_key": key}),
+        (f"finish_reason={finish}", {"finish_reason": finish}),
+        (
+            "request_id (exact)",
+            {
+                "request_id": Generation.objects.filter(account=account)
+                .order_by("created_at")
+                .values_list("generation_id", flat=True)
+                .first()
+            },
+        ),
+        (
+            "all filters together",
+            {"model": model, "provider": provider, "api_key": key, "finish_reason": finish},
+        ),
+        ("range=all", {"range": "all"}),
+        ("range=all, page 50 via cursor", _cursor_for_page(client, {"range": "all"}, 50)),
+    ]
+    vendor = django.db.connection.vendor
+    print(
+        f"{vendor}: {total:,} generations in account {account.external_id}; "
+        f"{args.runs} runs each, page_size 50"
+    )
+    print(f"{'scenario':<52} {'median ms':>10} {'p95 ms':>8} {'rows':>5}")
+    for name, params in scenarios:
+        median, p95, response = _time(client, params, args.runs)
+        rows = len(response.context["rows"])
+        print(f"{name:<52} {median:>10.1f} {p95:>8.1f} {rows:>5}")
+
+
+if __name__ == "__main__":
+    main()
