@@ -189,3 +189,96 @@ class RatingDetail(models.Model):
 
     def __str__(self):
         return f"{self.fee_item_code} {self.bill_amount}"
+
+
+class Wallet(models.Model):
+    """One of a pay-as-you-go account's two balances. Balances only change together with a
+    LedgerEntry, under a row lock, and never go below zero."""
+
+    class Kind(models.TextChoices):
+        REWARD = "reward", "Reward Credits"
+        PURCHASED = "purchased", "Purchased Credits"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wallets")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    balance = models.DecimalField(**MONEY, default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # Reward before purchased, in lock order too: settlement draws in this order.
+        ordering = ["account_id", "-kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind"], name="unique_wallet"),
+            models.CheckConstraint(condition=models.Q(balance__gte=0), name="balance_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.account.external_id} {self.get_kind_display()}: {self.balance}"
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(account=account)
+
+    def newest_first(self):
+        return self.order_by("-created_at", "-id")
+
+
+class LedgerEntry(models.Model):
+    """An immutable line of a wallet's history: a credit (+) or a charge's draw (-)."""
+
+    class Type(models.TextChoices):
+        CREDIT = "credit", "Credit"
+        CHARGE = "charge", "Charge"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ledger")
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    entry_type = models.CharField(max_length=10, choices=Type.choices)
+    amount = models.DecimalField(**MONEY)  # signed: credits positive, charges negative
+    balance_after = models.DecimalField(**MONEY)
+    generation = models.ForeignKey(
+        "logs.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="ledger_time")]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self):
+        return f"{self.entry_type} {self.amount} ({self.wallet.get_kind_display()})"
+
+
+class Charge(models.Model):
+    """The settlement of one generation's bill. Its primary key is the generation, so a
+    generation can be settled once and only once."""
+
+    class Status(models.TextChoices):
+        SETTLED = "settled", "Settled"
+        UNPAID = "unpaid", "Unpaid"
+
+    class Source(models.TextChoices):
+        WALLETS = "wallets", "Our wallets"
+        GATEWAY = "gateway", "Settled by the gateway"
+
+    generation = models.OneToOneField(
+        "logs.Generation", on_delete=models.CASCADE, primary_key=True, related_name="charge"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="charges")
+    bill_amount = models.DecimalField(**MONEY)
+    reward_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    purchased_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    nonpayment_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    status = models.CharField(max_length=10, choices=Status.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WALLETS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"charge {self.bill_amount} for {self.generation_id} ({self.status})"
+
+    @property
+    def real_amount(self):
+        return self.bill_amount - self.nonpayment_amount

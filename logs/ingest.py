@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from billing.models import Account, Rating, RatingDetail
 from billing.rating import PriceBook
+from billing.settlement import settle
 
 from .metadata import dumps, parse_record
 from .models import ApiKey, Generation, StagePayload
@@ -131,6 +132,7 @@ def _store(parsed, outcomes, price_book):
     for rating_row, detail in details:
         detail.rating_id = rating_row.generation_id
     RatingDetail.objects.bulk_create([d for _, d in details], batch_size=1000)
+    settle(created)
     add_to_rollups(created)
     add_facets(created)
 
@@ -165,6 +167,8 @@ def _generation(record, accounts, key, price_book):
         **fields,
     )
     generation.compute_token_totals()
+    # A record that reports its own nonpaymentAmount was settled by the gateway.
+    generation.gateway_settled = "nonpayment_amount" in record.fields
     _rate(generation, record, price_book)
     return generation
 

@@ -7,6 +7,7 @@ import pytest
 
 from billing.models import FeeRate, ModelPrice, PriceVersion
 from billing.rating import rate, round_money
+from billing.settlement import credit
 from tests.factories import EXAMPLE, make_generation, make_record, store
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,8 @@ def test_prompt_and_completion_lines_match_the_spec_arithmetic():
     assert lines == {"prompt": Decimal("0.049581"), "completion": Decimal("0.001425")}
 
 
-def test_record_without_rating_is_rated_on_arrival(owner):
+def test_record_without_rating_is_rated_on_arrival(owner, account_a):
+    credit(account_a, "purchased", "1.00")
     record = make_record(nativeFeeTokens=EXAMPLE["nativeFeeTokens"])
     generation = store(record)[0]
     assert generation.origin_amount == Decimal("0.051006")

@@ -1,0 +1,131 @@
+"""Settlement: every rated generation of a pay-as-you-go account gets one Charge, drawn from
+Reward Credits first and then Purchased Credits; what the wallets cannot cover is recorded
+as nonpaymentAmount and the charge is Unpaid. Balances never go negative.
+
+Settlement runs inside the ingestion transaction, for the generations that transaction
+created. A generation is inserted once (ON CONFLICT DO NOTHING) and its Charge's primary key
+is the generation, so a retried or concurrent batch can never settle it twice, and a failed
+batch rolls back its rows, ratings, charges and balance changes together.
+
+Wallet rows are locked (SELECT ... FOR UPDATE, in account then wallet order) for the rest of
+the transaction, so concurrent batches for one account queue on its wallets instead of
+overdrawing them, and never deadlock.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import Account, Charge, LedgerEntry, Wallet
+
+ZERO = Decimal(0)
+DRAW_ORDER = (Wallet.Kind.REWARD, Wallet.Kind.PURCHASED)
+
+
+def _locked_wallets(account_ids):
+    Wallet.objects.bulk_create(
+        [Wallet(account_id=a, kind=k) for a in account_ids for k in DRAW_ORDER],
+        ignore_conflicts=True,
+    )
+    wallets = Wallet.objects.select_for_update().filter(account_id__in=account_ids)
+    return {(w.account_id, w.kind): w for w in wallets.order_by("account_id", "-kind")}
+
+
+def settle(generations):
+    """Settles freshly created generations (must run in their transaction). Updates each
+    generation's nonpayment_amount and real_amount in memory and in the database."""
+    payg = [
+        g
+        for g in generations
+        if g.bill_amount is not None and g.account.plan == Account.Plan.PAY_AS_YOU_GO
+    ]
+    if not payg:
+        return []
+    charges, entries, unpaid = [], [], []
+    ours = []
+    for g in payg:
+        if getattr(g, "gateway_settled", False):
+            # The gateway reported its own settlement (nonpaymentAmount): its figures win,
+            # and our wallets are not drawn a second time.
+            status = Charge.Status.UNPAID if g.nonpayment_amount else Charge.Status.SETTLED
+            charges.append(
+                Charge(
+                    generation_id=g.pk,
+                    account_id=g.account_id,
+                    bill_amount=g.bill_amount,
+                    nonpayment_amount=g.nonpayment_amount,
+                    status=status,
+                    source=Charge.Source.GATEWAY,
+                )
+            )
+        else:
+            ours.append(g)
+    if ours:
+        wallets = _locked_wallets(sorted({g.account_id for g in ours}))
+        for g in sorted(ours, key=lambda g: (g.created_at, g.generation_id)):
+            remaining = max(g.bill_amount, ZERO)
+            drawn = {}
+            for kind in DRAW_ORDER:
+                wallet = wallets[(g.account_id, kind)]
+                take = min(wallet.balance, remaining)
+                if take > 0:
+                    wallet.balance -= take
+                    remaining -= take
+                    entries.append(
+                        LedgerEntry(
+                            account_id=g.account_id,
+                            wallet=wallet,
+                            entry_type=LedgerEntry.Type.CHARGE,
+                            amount=-take,
+                            balance_after=wallet.balance,
+                            generation_id=g.pk,
+                            note=f"{g.generation_id} · {g.model_slug}",
+                        )
+                    )
+                drawn[kind] = take
+            g.nonpayment_amount = remaining
+            g.real_amount = g.bill_amount - remaining
+            if remaining:
+                unpaid.append(g)
+            charges.append(
+                Charge(
+                    generation_id=g.pk,
+                    account_id=g.account_id,
+                    bill_amount=g.bill_amount,
+                    reward_amount=drawn[Wallet.Kind.REWARD],
+                    purchased_amount=drawn[Wallet.Kind.PURCHASED],
+                    nonpayment_amount=remaining,
+                    status=Charge.Status.UNPAID if remaining else Charge.Status.SETTLED,
+                )
+            )
+        Wallet.objects.bulk_update(list(wallets.values()), ["balance", "updated_at"])
+    Charge.objects.bulk_create(charges, batch_size=1000)
+    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    if unpaid:
+        type(unpaid[0]).objects.bulk_update(unpaid, ["nonpayment_amount", "real_amount"])
+    return charges
+
+
+def credit(account, kind, amount, note=""):
+    """Adds amount (> 0) to one of the account's wallets. Returns the LedgerEntry."""
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError("amount must be a positive number")
+    with transaction.atomic():
+        wallet = _locked_wallets([account.pk])[(account.pk, kind)]
+        wallet.balance += amount
+        wallet.save(update_fields=["balance", "updated_at"])
+        return LedgerEntry.objects.create(
+            account=account,
+            wallet=wallet,
+            entry_type=LedgerEntry.Type.CREDIT,
+            amount=amount,
+            balance_after=wallet.balance,
+            note=note,
+        )
+
+
+def balances(account):
+    """{kind: balance} for both wallets (zero for a wallet never credited)."""
+    found = dict(Wallet.objects.filter(account=account).values_list("kind", "balance"))
+    return {kind: found.get(kind, ZERO) for kind in DRAW_ORDER}
