@@ -1,0 +1,119 @@
+import gzip
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from billing.rating import PriceBook
+from logs.ingest import CREATED, DUPLICATE, REJECTED, ingest
+from logs.metadata import dumps, loads
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Imports generations from JSONL files (optionally .gz) with the ingest API's "
+        "validation and idempotency. Rejected lines go to a reject file with their errors."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument(
+            "--rejects", help="where to write rejected lines (default: FIRST_FILE.rejects.jsonl)"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, files, rejects, no_progress, **options):
+        paths = [Path(f) for f in files]
+        for path in paths:
+            if not path.is_file():
+                raise CommandError(f"FILE: {path} is not a file")
+        reject_path = (
+            Path(rejects) if rejects else paths[0].with_name(paths[0].name + ".rejects.jsonl")
+        )
+        counts = {CREATED: 0, DUPLICATE: 0, REJECTED: 0}
+        started = time.monotonic()
+        price_book = PriceBook()
+        total = sum(p.stat().st_size for p in paths)
+        with (
+            tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                disable=no_progress or None,
+                file=self.stderr._out,
+                desc="import",
+            ) as bar,
+            _LazyFile(reject_path) as reject_file,
+        ):
+            for path in paths:
+                batch = []  # (line number, raw line, record)
+                opener = gzip.open if path.suffix == ".gz" else open
+                with opener(path, "rb") as handle:
+                    for number, raw in enumerate(handle, start=1):
+                        if path.suffix != ".gz":
+                            bar.update(len(raw))
+                        line = raw.strip()
+                        if not line:
+                            continue
+                        try:
+                            batch.append((number, line, loads(line.decode("utf-8"))))
+                        except (UnicodeDecodeError, ValueError) as exc:
+                            counts[REJECTED] += 1
+                            message = f"not valid JSON: {exc}"
+                            reject_file.write(
+                                path, number, line, [{"field": "(line)", "message": message}]
+                            )
+                            continue
+                        if len(batch) >= BATCH:
+                            self._flush(batch, path, counts, reject_file, price_book)
+                            batch = []
+                    self._flush(batch, path, counts, reject_file, price_book)
+                if path.suffix == ".gz":
+                    bar.update(path.stat().st_size)
+        elapsed = max(time.monotonic() - started, 1e-9)
+        handled = sum(counts.values())
+        summary = (
+            f"Imported {handled} records from {len(paths)} file(s): {counts[CREATED]} created, "
+            f"{counts[DUPLICATE]} duplicate, {counts[REJECTED]} rejected, "
+            f"{handled / elapsed:,.0f} records/s"
+        )
+        if counts[REJECTED]:
+            summary += f"; rejects in {reject_path}"
+        self.stdout.write(summary)
+
+    def _flush(self, batch, path, counts, reject_file, price_book):
+        if not batch:
+            return
+        outcomes = ingest([record for _, _, record in batch], price_book=price_book)
+        for (number, line, _), outcome in zip(batch, outcomes, strict=True):
+            counts[outcome.status] += 1
+            if outcome.status == REJECTED:
+                reject_file.write(path, number, line, outcome.errors)
+
+
+class _LazyFile:
+    """The reject file, created only when there is something to reject."""
+
+    def __init__(self, path):
+        self.path, self.handle = path, None
+
+    def __enter__(self):
+        return self
+
+    def write(self, source, number, line, errors):
+        if self.handle is None:
+            self.handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        entry = {
+            "file": str(source),
+            "line": number,
+            "errors": errors,
+            "text": line.decode("utf-8", errors="replace"),
+        }
+        self.handle.write(dumps(entry) + "\n")
+
+    def __exit__(self, *exc):
+        if self.handle is not None:
+            self.handle.close()
