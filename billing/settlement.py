@@ -15,6 +15,9 @@ overdrawing them, and never deadlock.
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
+
+from zenlogs.bulk import insert_rows
 
 from .models import Account, Charge, LedgerEntry, Wallet
 
@@ -31,6 +34,29 @@ def _locked_wallets(account_ids):
     return {(w.account_id, w.kind): w for w in wallets.order_by("account_id", "-kind")}
 
 
+CHARGE_FIELDS = (
+    "generation",
+    "account",
+    "bill_amount",
+    "reward_amount",
+    "purchased_amount",
+    "nonpayment_amount",
+    "status",
+    "source",
+    "created_at",
+)
+ENTRY_FIELDS = (
+    "account",
+    "wallet",
+    "entry_type",
+    "amount",
+    "balance_after",
+    "generation",
+    "note",
+    "created_at",
+)
+
+
 def settle(generations):
     """Settles freshly created generations (must run in their transaction). Updates each
     generation's nonpayment_amount and real_amount in memory and in the database."""
@@ -40,22 +66,25 @@ def settle(generations):
         if g.bill_amount is not None and g.account.plan == Account.Plan.PAY_AS_YOU_GO
     ]
     if not payg:
-        return []
-    charges, entries, unpaid = [], [], []
-    ours = []
+        return
+    now = timezone.now()
+    charges, entries, unpaid, ours = [], [], [], []
     for g in payg:
         if getattr(g, "gateway_settled", False):
             # The gateway reported its own settlement (nonpaymentAmount): its figures win,
             # and our wallets are not drawn a second time.
             status = Charge.Status.UNPAID if g.nonpayment_amount else Charge.Status.SETTLED
             charges.append(
-                Charge(
-                    generation_id=g.pk,
-                    account_id=g.account_id,
-                    bill_amount=g.bill_amount,
-                    nonpayment_amount=g.nonpayment_amount,
-                    status=status,
-                    source=Charge.Source.GATEWAY,
+                (
+                    g.pk,
+                    g.account_id,
+                    g.bill_amount,
+                    ZERO,
+                    ZERO,
+                    g.nonpayment_amount,
+                    status,
+                    Charge.Source.GATEWAY,
+                    now,
                 )
             )
         else:
@@ -72,14 +101,15 @@ def settle(generations):
                     wallet.balance -= take
                     remaining -= take
                     entries.append(
-                        LedgerEntry(
-                            account_id=g.account_id,
-                            wallet=wallet,
-                            entry_type=LedgerEntry.Type.CHARGE,
-                            amount=-take,
-                            balance_after=wallet.balance,
-                            generation_id=g.pk,
-                            note=f"{g.generation_id} · {g.model_slug}",
+                        (
+                            g.account_id,
+                            wallet.pk,
+                            LedgerEntry.Type.CHARGE,
+                            -take,
+                            wallet.balance,
+                            g.pk,
+                            f"{g.generation_id} · {g.model_slug}",
+                            now,
                         )
                     )
                 drawn[kind] = take
@@ -87,23 +117,27 @@ def settle(generations):
             g.real_amount = g.bill_amount - remaining
             if remaining:
                 unpaid.append(g)
+            status = Charge.Status.UNPAID if remaining else Charge.Status.SETTLED
             charges.append(
-                Charge(
-                    generation_id=g.pk,
-                    account_id=g.account_id,
-                    bill_amount=g.bill_amount,
-                    reward_amount=drawn[Wallet.Kind.REWARD],
-                    purchased_amount=drawn[Wallet.Kind.PURCHASED],
-                    nonpayment_amount=remaining,
-                    status=Charge.Status.UNPAID if remaining else Charge.Status.SETTLED,
+                (
+                    g.pk,
+                    g.account_id,
+                    g.bill_amount,
+                    drawn[Wallet.Kind.REWARD],
+                    drawn[Wallet.Kind.PURCHASED],
+                    remaining,
+                    status,
+                    Charge.Source.WALLETS,
+                    now,
                 )
             )
+        for wallet in wallets.values():
+            wallet.updated_at = now
         Wallet.objects.bulk_update(list(wallets.values()), ["balance", "updated_at"])
-    Charge.objects.bulk_create(charges, batch_size=1000)
-    LedgerEntry.objects.bulk_create(entries, batch_size=1000)
+    insert_rows(Charge, CHARGE_FIELDS, charges)
+    insert_rows(LedgerEntry, ENTRY_FIELDS, entries)
     if unpaid:
         type(unpaid[0]).objects.bulk_update(unpaid, ["nonpayment_amount", "real_amount"])
-    return charges
 
 
 def credit(account, kind, amount, note=""):

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Account, Rating, RatingDetail
 from billing.rating import PriceBook
 from billing.settlement import settle
+from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
 
 from .metadata import dumps, parse_record
 from .models import ApiKey, Generation, StagePayload
@@ -107,13 +108,12 @@ def _store(parsed, outcomes, price_book):
         generation.pk = pk
         created.append(generation)
         outcomes[index] = Outcome(index, record.generation_id, CREATED)
-        stages.extend(_stage_rows(generation, record))
-        rating = getattr(generation, "_pending_rating", None)
-        if rating is not None:
-            rating_row, detail_rows = rating
-            rating_row.generation_id = pk
-            ratings.append(rating_row)
-            details.extend((rating_row, d) for d in detail_rows)
+        stages.extend(_stage_rows(pk, record))
+        pending = getattr(generation, "_pending_rating", None)
+        if pending is not None:
+            rating, rating_details = pending
+            ratings.append((pk, *rating))
+            details.extend((pk, *detail) for detail in rating_details)
     if duplicates:
         stored = dict(
             Generation.objects.filter(
@@ -121,20 +121,39 @@ def _store(parsed, outcomes, price_book):
             ).values_list("generation_id", "content_hash")
         )
         for index, record in duplicates:
+            differs = stored.get(record.generation_id) != record.content_hash
             outcomes[index] = Outcome(
-                index,
-                record.generation_id,
-                DUPLICATE,
-                content_differs=stored.get(record.generation_id) != record.content_hash,
+                index, record.generation_id, DUPLICATE, content_differs=differs
             )
-    StagePayload.objects.bulk_create(stages, batch_size=500)
-    Rating.objects.bulk_create(ratings, batch_size=1000)
-    for rating_row, detail in details:
-        detail.rating_id = rating_row.generation_id
-    RatingDetail.objects.bulk_create([d for _, d in details], batch_size=1000)
+    insert_rows(StagePayload, STAGE_FIELDS, stages)
+    insert_rows(Rating, RATING_FIELDS, ratings)
+    insert_rows(RatingDetail, DETAIL_FIELDS, details)
     settle(created)
     add_to_rollups(created)
     add_facets(created)
+
+
+STAGE_FIELDS = ("generation", "stage", "headers", "body", "body_format", "size_bytes", "truncated")
+RATING_FIELDS = (
+    "generation",
+    "price_version",
+    "service_code",
+    "origin_amount",
+    "discount_amount",
+    "bill_amount",
+    "rated_by_us",
+    "extra",
+)
+DETAIL_FIELDS = (
+    "rating",
+    "position",
+    "fee_item_code",
+    "rate",
+    "origin_amount",
+    "discount_amount",
+    "bill_amount",
+    "extra",
+)
 
 
 def _ensure_accounts(external_ids):
@@ -175,52 +194,58 @@ def _generation(record, accounts, key, price_book):
 
 def _rate(generation, record, price_book):
     """The gateway's figures win wherever it sent them; a record without ratingResponses is
-    rated on arrival; a model without a price keeps an unknown (NULL) cost."""
+    rated on arrival; a model without a price keeps an unknown (NULL) cost.
+    Leaves the rating as row tuples (RATING_FIELDS and DETAIL_FIELDS without the key) on
+    generation._pending_rating."""
     if record.rating is not None:
         r = record.rating
-        rating = Rating(
-            price_version=r["price_version"],
-            service_code=r["service_code"],
-            origin_amount=r["origin_amount"],
-            discount_amount=r["discount_amount"],
-            bill_amount=r["bill_amount"],
-            extra=r["extra"],
-        )
-        details = [RatingDetail(**d) for d in r["details"]]
+        origin, discount, bill = r["origin_amount"], r["discount_amount"], r["bill_amount"]
+        rating = (r["price_version"], r["service_code"], origin, discount, bill, False, r["extra"])
+        details = [
+            (
+                d["position"],
+                d["fee_item_code"],
+                d["rate"],
+                d["origin_amount"],
+                d["discount_amount"],
+                d["bill_amount"],
+                d["extra"],
+            )
+            for d in r["details"]
+        ]
     else:
         result = price_book.rate(
             generation.model_slug, generation.fee_tokens(), at=generation.created_at
         )
         if result is None:
-            rating, details = None, []
+            rating = None
         else:
-            rating = Rating(
-                price_version=result.price_version,
-                service_code=result.service_code,
-                origin_amount=result.origin_amount,
-                discount_amount=result.discount_amount,
-                bill_amount=result.bill_amount,
-                rated_by_us=True,
+            origin, discount, bill = (
+                result.origin_amount,
+                result.discount_amount,
+                result.bill_amount,
             )
+            rating = (result.price_version, result.service_code, origin, discount, bill, True, {})
             details = [
-                RatingDetail(
-                    position=i,
-                    fee_item_code=line.fee_item_code,
-                    rate=line.rate,
-                    origin_amount=line.origin_amount,
-                    discount_amount=line.discount_amount,
-                    bill_amount=line.bill_amount,
+                (
+                    i,
+                    line.fee_item_code,
+                    line.rate,
+                    line.origin_amount,
+                    line.discount_amount,
+                    line.bill_amount,
+                    {},
                 )
                 for i, line in enumerate(result.lines)
             ]
     if rating is not None:
         generation._pending_rating = (rating, details)
         if generation.origin_amount is None:
-            generation.origin_amount = rating.origin_amount
+            generation.origin_amount = origin
         if generation.discount_amount is None:
-            generation.discount_amount = rating.discount_amount
+            generation.discount_amount = discount
         if generation.bill_amount is None:
-            generation.bill_amount = rating.bill_amount
+            generation.bill_amount = bill
     if generation.bill_amount is not None:
         if generation.nonpayment_amount is None:
             generation.nonpayment_amount = Decimal(0)
@@ -228,7 +253,7 @@ def _rate(generation, record, price_book):
             generation.real_amount = generation.bill_amount - generation.nonpayment_amount
 
 
-def _stage_rows(generation, record):
+def _stage_rows(generation_pk, record):
     limit = settings.INGEST_MAX_STAGE_BYTES
     rows = []
     for stage in record.stages:
@@ -240,54 +265,40 @@ def _stage_rows(generation, record):
             text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
         else:
             text, body_format = dumps(redact_value(body)), StagePayload.BodyFormat.JSON
-        size = len(text.encode())
+        encoded = text.encode()
+        size = len(encoded)
         truncated = size > limit
         if truncated:
             # Kept, cut at the limit and flagged: never silently dropped.
-            text = text.encode()[:limit].decode(errors="ignore")
+            text = encoded[:limit].decode(errors="ignore")
         rows.append(
-            StagePayload(
-                generation_id=generation.pk,
-                stage=stage.stage,
-                headers=redact_headers(stage.headers),
-                body=text,
-                body_format=body_format,
-                size_bytes=size,
-                truncated=truncated,
+            (
+                generation_pk,
+                stage.stage,
+                redact_headers(stage.headers),
+                text,
+                body_format,
+                size,
+                truncated,
             )
         )
     return rows
 
 
 _INSERT_FIELDS = [f for f in Generation._meta.concrete_fields if not f.primary_key]
+_INSERT_NAMES = [f.name for f in _INSERT_FIELDS]
+_INSERT_ATTNAMES = [f.attname for f in _INSERT_FIELDS]
 
 
 def _insert_generations(generations):
-    """INSERT ... ON CONFLICT (generation_id) DO NOTHING RETURNING id, generation_id.
+    """Inserts the generations, skipping ids already stored (the first write wins).
     Returns {generation_id: pk} for the rows this call created."""
-    created = {}
-    if not generations:
-        return created
-    table = connection.ops.quote_name(Generation._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _INSERT_FIELDS)
-    row_placeholder = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
     now = timezone.now()
-    # SQLite allows 32766 parameters per statement; stay well below it on both databases.
-    chunk = max(1, 20000 // len(_INSERT_FIELDS))
-    with connection.cursor() as cursor:
-        for start in range(0, len(generations), chunk):
-            batch = generations[start : start + chunk]
-            params = []
-            for g in batch:
-                g.ingested_at = now
-                params.extend(
-                    f.get_db_prep_save(getattr(g, f.attname), connection) for f in _INSERT_FIELDS
-                )
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta
-                + ", ".join([row_placeholder] * len(batch))
-                + " ON CONFLICT (generation_id) DO NOTHING RETURNING id, generation_id"
-            )
-            cursor.execute(sql, params)
-            created.update({gid: pk for pk, gid in cursor.fetchall()})
-    return created
+    rows = []
+    for g in generations:
+        g.ingested_at = now
+        rows.append(tuple(getattr(g, name) for name in _INSERT_ATTNAMES))
+    inserted = insert_ignoring_conflicts(
+        Generation, _INSERT_NAMES, rows, "generation_id", ("id", "generation_id")
+    )
+    return {gid: pk for pk, gid in inserted}

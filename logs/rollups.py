@@ -3,7 +3,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection
+from zenlogs.bulk import upsert_adding
 
 from .models import Facet, HourlyRollup
 
@@ -55,38 +55,9 @@ def add_to_rollups(generations, sign=1):
             acc = totals[(g.account_id, dimension, values[dimension], hour)]
             for i, amount in enumerate(_contribution(g)):
                 acc[i] += sign * amount
-    if not totals:
-        return
-    fields = [
-        HourlyRollup._meta.get_field(n) for n in ("account", "dimension", "value", "hour", *_SUMS)
-    ]
-    table = connection.ops.quote_name(HourlyRollup._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    updates = ", ".join(
-        f"{connection.ops.quote_name(n)} = {table}.{connection.ops.quote_name(n)} "
-        f"+ excluded.{connection.ops.quote_name(n)}"
-        for n in _SUMS
-    )
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Sorted, so concurrent batches lock rollup rows in the same order and never deadlock.
-    items = sorted(totals.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3]))
-    chunk = 500
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), chunk):
-            params = []
-            batch = items[start : start + chunk]
-            for (account_id, dimension, value, hour), sums in batch:
-                raw = [account_id, dimension, value, hour, *sums]
-                params.extend(
-                    f.get_db_prep_save(v, connection) for f, v in zip(fields, raw, strict=True)
-                )
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names from _meta
-                + ", ".join([placeholder] * len(batch))
-                + " ON CONFLICT (account_id, dimension, value, hour) DO UPDATE SET "
-                + updates,
-                params,
-            )
+    rows = [(*key, *sums) for key, sums in sorted(totals.items(), key=lambda kv: kv[0])]
+    upsert_adding(HourlyRollup, ("account", "dimension", "value", "hour"), _SUMS, rows)
 
 
 def add_facets(generations):

@@ -63,8 +63,9 @@ def _database(url):
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        # A file, not :memory:, so tests with several threads or processes share one database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+        # A file, not :memory:, so a test's threads (live server, concurrent clients) share one
+        # database; named by process so two test runs on one machine never collide.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
     elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"DATABASE_URL must be sqlite:///path or postgres://..., got engine {engine!r}"

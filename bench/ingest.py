@@ -1,0 +1,158 @@
+"""Ingestion throughput: POST /api/v1/generations through Django's full request path
+(auth, JSON parsing, validation, redaction, rating, settlement, rollups, commit).
+
+    DATABASE_URL=postgres://... python bench/ingest.py [--records 20000] [--batch 1000]
+
+Every record carries four stage payloads of about 1 KB each. Prints records/s and MB/s of
+request body.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zenlogs.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from billing.models import Account  # noqa: E402
+from billing.settlement import credit  # noqa: E402
+from logs.models import Generation, IngestToken  # noqa: E402
+
+settings.ALLOWED_HOSTS = ["*"]
+settings.DEBUG = False
+ACCOUNT = "2533ACbench000000001"
+PROSE = "Summarise the incident report and list the follow-up actions for the on-call team. "
+
+
+def _record(run, i):
+    question = (PROSE * 8)[:700]
+    answer = (PROSE * 9)[:800]
+    return {
+        "generationId": f"B{run}{i:09d}",
+        "accountId": ACCOUNT,
+        "apiKeyId": f"2534AKbench{i % 4:09d}",
+        "model": "Anthropic: Claude Sonnet 4",
+        "modelSlug": [
+            "anthropic/claude-sonnet-4",
+            "openai/gpt-4.1",
+            "google/gemini-2.5-flash",
+            "deepseek/deepseek-chat",
+        ][i % 4],
+        "providerSlug": ["anthropic", "openai", "google", "deepseek"][i % 4],
+        "createdAt": f"2026-11-{1 + i % 26:02d}T{i % 24:02d}:{i % 60:02d}:{i % 59:02d}.000+00:00",
+        "generationTime": 1800 + i % 900,
+        "latency": 400 + i % 300,
+        "moderationLatency": 12,
+        "streamed": i % 2 == 0,
+        "cancelled": False,
+        "throughput": "41.20",
+        "nativeFeeTokens": {
+            "prompt": 1200 + i % 500,
+            "completion": 180 + i % 90,
+            "input_cache_read": i % 3 * 100,
+        },
+        "nativeTokens": {"prompt_tokens": 1200, "completion_tokens": 180, "total_tokens": 1380},
+        "finishReason": "stop",
+        "nativeFinishReason": "end_turn",
+        "requestRetryTimes": 0,
+        "finalRetry": True,
+        "stages": {
+            "user_request": {
+                "headers": {
+                    "content-type": "application/json",
+                    "authorization": "Bearer sk-bench-0123456789abcdef",
+                },
+                "body": {
+                    "model": "anthropic/claude-sonnet-4",
+                    "max_tokens": 512,
+                    "messages": [{"role": "user", "content": question}],
+                },
+            },
+            "origin_request": {
+                "headers": {"anthropic-version": "2023-06-01"},
+                "body": {
+                    "model": "claude-sonnet-4-20250514",
+                    "max_tokens": 512,
+                    "messages": [{"role": "user", "content": question}],
+                },
+            },
+            "origin_response": {
+                "headers": {"content-type": "application/json"},
+                "body": {
+                    "id": "msg_01",
+                    "type": "message",
+                    "content": [{"type": "text", "text": answer}],
+                    "stop_reason": "end_turn",
+                },
+            },
+            "user_response": {
+                "headers": {"content-type": "application/json"},
+                "body": {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": answer},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    run = uuid.uuid4().hex[:6].upper()
+    token = IngestToken.issue(name="bench")[1]
+    account, _ = Account.objects.get_or_create(external_id=ACCOUNT, defaults={"name": "Bench"})
+    credit(account, "purchased", "1000000")
+    bodies = []
+    for start in range(0, args.records, args.batch):
+        batch = [_record(run, i) for i in range(start, min(start + args.batch, args.records))]
+        bodies.append(json.dumps(batch))
+    stage_bytes = sum(len(json.dumps(s["body"])) for s in _record(run, 0)["stages"].values())
+    total_bytes = sum(len(b) for b in bodies)
+    client = Client()
+    before = Generation.objects.count()
+    started = time.perf_counter()
+    for body in bodies:
+        response = client.post(
+            "/api/v1/generations",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert response.status_code == 200, response.content[:500]
+    elapsed = time.perf_counter() - started
+    created = Generation.objects.count() - before
+    assert created == args.records, (created, args.records)
+    print(
+        f"{django.db.connection.vendor}: {args.records:,} records in batches of {args.batch}, "
+        f"4 stages of ~{stage_bytes // 4} B each; {total_bytes / 1e6:.1f} MB of request body"
+    )
+    print(
+        f"{elapsed:.1f}s: {args.records / elapsed:,.0f} records/s, "
+        f"{total_bytes / 1e6 / elapsed:.1f} MB/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
