@@ -1,6 +1,19 @@
 from django.contrib import admin
+from django.db.models import F
+from django.forms.models import BaseInlineFormSet
 
-from .models import Account, FeeRate, Membership, ModelPrice, PriceVersion, Rating, RatingDetail
+from .models import (
+    Account,
+    Charge,
+    FeeRate,
+    LedgerEntry,
+    Membership,
+    ModelPrice,
+    PriceVersion,
+    Rating,
+    RatingDetail,
+    Wallet,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -82,3 +95,124 @@ class RatingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# ----------------------------------------------------------------------------- wallets
+# Balances change only through billing.settlement (credit, settle), which writes a ledger line
+# under a row lock with every change; editing a balance here would break that, so wallets,
+# ledger entries and charges are read-only. Credit with `manage.py credit`.
+
+LEDGER_INLINE_LIMIT = 50
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _NewestEntries(BaseInlineFormSet):
+    def get_queryset(self):
+        # Sliced here, after the inline has filtered by wallet: a wallet's history grows
+        # without bound, and slicing earlier would stop the inline from filtering at all.
+        if not hasattr(self, "_newest"):
+            self._newest = super().get_queryset()[:LEDGER_INLINE_LIMIT]
+        return self._newest
+
+
+class LedgerEntryInline(_ReadOnly, admin.TabularInline):
+    model = LedgerEntry
+    formset = _NewestEntries
+    ordering = ["-created_at", "-id"]
+    fields = ["created_at", "entry_type", "amount", "balance_after", "generation_ref", "note"]
+    readonly_fields = fields
+    verbose_name_plural = f"ledger (newest {LEDGER_INLINE_LIMIT})"
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(_generation_ref=F("generation__generation_id"))
+        )
+
+    @admin.display(description="generation")
+    def generation_ref(self, entry):
+        return getattr(entry, "_generation_ref", None) or "—"
+
+
+@admin.register(Wallet)
+class WalletAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["account", "kind", "balance", "updated_at"]
+    list_filter = ["kind"]
+    list_select_related = ["account"]
+    search_fields = ["account__external_id", "account__name"]
+    readonly_fields = ["account", "kind", "balance", "updated_at"]
+    inlines = [LedgerEntryInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "account",
+        "wallet_kind",
+        "entry_type",
+        "amount",
+        "balance_after",
+        "generation_ref",
+        "note",
+    ]
+    list_filter = ["entry_type", "wallet__kind"]
+    list_select_related = ["account", "wallet"]
+    search_fields = ["account__external_id", "note"]
+    ordering = ["-created_at", "-id"]
+    # The ledger grows with every request: no COUNT(*) of the whole table on each page.
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The generation's public id without loading the generation row and its JSON.
+        return (
+            super().get_queryset(request).annotate(_generation_ref=F("generation__generation_id"))
+        )
+
+    @admin.display(description="wallet", ordering="wallet__kind")
+    def wallet_kind(self, entry):
+        return entry.wallet.get_kind_display()
+
+    @admin.display(description="generation")
+    def generation_ref(self, entry):
+        return getattr(entry, "_generation_ref", None) or "—"
+
+
+@admin.register(Charge)
+class ChargeAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "generation_ref",
+        "account",
+        "bill_amount",
+        "reward_amount",
+        "purchased_amount",
+        "nonpayment_amount",
+        "status",
+        "source",
+        "created_at",
+    ]
+    list_filter = ["status", "source"]
+    list_select_related = ["account"]
+    search_fields = ["generation__generation_id", "account__external_id"]
+    ordering = ["-created_at"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(_generation_ref=F("generation__generation_id"))
+        )
+
+    @admin.display(description="generation", ordering="generation__generation_id")
+    def generation_ref(self, charge):
+        return getattr(charge, "_generation_ref", None) or charge.generation_id

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("usage/", views.usage_page, name="usage"),
+]

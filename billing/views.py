@@ -1,9 +1,20 @@
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.db.models import F, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .accounts import SESSION_KEY, user_accounts
+from logs.filters import Cursor, CursorField
+
+from . import usage
+from .accounts import SESSION_KEY, current_account, user_accounts
+from .models import LedgerEntry, Wallet
+from .settlement import balances
+
+LEDGER_PAGE_SIZE = 50
+LEDGER_MAX_PAGE_SIZE = 200
 
 
 @login_required
@@ -16,3 +27,101 @@ def switch_account(request):
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/logs/"
     return redirect(next_url.split("?")[0])
+
+
+class LedgerParams(forms.Form):
+    cursor = CursorField(required=False, max_length=64)
+    page_size = forms.IntegerField(required=False, min_value=1, max_value=LEDGER_MAX_PAGE_SIZE)
+
+    def clean_cursor(self):
+        cursor = self.cleaned_data["cursor"]
+        # The ledger only pages back in time ("Older", then "Newest"), so a cursor that
+        # asks for newer rows did not come from this page.
+        if cursor is not None and cursor.direction != "o":
+            raise forms.ValidationError("This page link is not valid; start from the newest.")
+        return cursor
+
+
+def _ledger_page(account, cursor, size):
+    """One keyset page of the ledger, newest first: (entries, older_cursor). Reads size + 1
+    rows to learn whether there is an older page: no OFFSET, no COUNT."""
+    entries = (
+        LedgerEntry.objects.for_account(account)
+        .select_related("wallet")
+        # Only the generation's public id and its charge's status, not the whole row with
+        # its JSON columns.
+        .annotate(
+            generation_ref=F("generation__generation_id"),
+            charge_status=F("generation__charge__status"),
+        )
+        .newest_first()
+    )
+    if cursor is not None:
+        entries = entries.filter(
+            Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, id__lt=cursor.pk)
+        )
+    rows = list(entries[: size + 1])
+    older = Cursor.after(rows[size - 1], "o") if len(rows) > size else None
+    rows = rows[:size]
+    for entry in rows:
+        # The template writes the sign itself: the usd filter loses the minus of amounts
+        # between -1 and 0 (intcomma("-0") is "0"), so it is given the magnitude.
+        entry.magnitude = abs(entry.amount)
+    return rows, older
+
+
+@login_required
+def overview(request):
+    account = current_account(request)
+    params = LedgerParams(request.GET)
+    found = balances(account)
+    wallets = [
+        {"kind": kind, "label": Wallet.Kind(kind).label, "balance": found[kind]} for kind in found
+    ]
+    context = {
+        "account": account,
+        "params": params,
+        "wallets": wallets,
+        "total_balance": sum(found.values()),
+    }
+    status = 200
+    if params.is_valid():
+        cursor = params.cleaned_data["cursor"]
+        size = params.cleaned_data["page_size"] or LEDGER_PAGE_SIZE
+        entries, older = _ledger_page(account, cursor, size)
+        context.update(entries=entries, older_cursor=older, on_first_page=cursor is None)
+    else:
+        # A bad page link shows what is wrong instead of quietly starting over.
+        status = 400
+    template = "billing/overview.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#ledger"
+    return render(request, template, context, status=status)
+
+
+class UsageParams(forms.Form):
+    by = forms.ChoiceField(choices=list(usage.DIMENSIONS.items()), required=False)
+
+
+@login_required
+def usage_page(request):
+    account = current_account(request)
+    params = UsageParams(request.GET)
+    context = {"account": account, "params": params, "dimensions": usage.DIMENSION_WORDS}
+    status = 200
+    if params.is_valid():
+        by = params.cleaned_data["by"] or "model"
+        report = usage.usage_report(account, dimension=by, zone=timezone.get_current_timezone())
+        context.update(
+            by=by,
+            by_label=usage.DIMENSIONS[by],
+            by_word=usage.DIMENSION_WORDS[by],
+            report=report,
+            chart=usage.chart(report),
+        )
+    else:
+        status = 400
+    template = "billing/usage.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#usage"
+    return render(request, template, context, status=status)

@@ -1,6 +1,7 @@
 """Maintaining HourlyRollup and Facet rows as generations are written (and pruned)."""
 
 from collections import defaultdict
+from datetime import UTC
 from decimal import Decimal
 
 from zenlogs.bulk import upsert_adding
@@ -49,7 +50,8 @@ def add_to_rollups(generations, sign=1):
     overwriting each other."""
     totals = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
     for g in generations:
-        hour = g.created_at.replace(minute=0, second=0, microsecond=0)
+        # In UTC: a createdAt with a +05:30 offset still belongs to one UTC hour.
+        hour = g.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         values = dimension_values(g)
         for dimension in DIMENSIONS:
             acc = totals[(g.account_id, dimension, values[dimension], hour)]

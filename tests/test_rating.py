@@ -116,3 +116,21 @@ def test_price_fixture_covers_twelve_models_across_providers():
     assert len(providers) >= 5
     items = set(FeeRate.objects.values_list("fee_item_code", flat=True))
     assert {"input_cache_read", "input_cache_write_5_min", "internal_reasoning"} <= items
+
+
+def test_rollup_hours_are_utc_hours_whatever_the_offset(owner):
+    from logs.models import HourlyRollup
+
+    make_generation(createdAt="2025-08-22T10:45:00+05:30")  # 05:15 UTC
+    hours = set(HourlyRollup.objects.values_list("hour", flat=True))
+    assert hours == {datetime(2025, 8, 22, 5, 0, tzinfo=UTC)}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("-0.041006", "-0.041006"), ("-1234.5", "-1,234.50"), ("0.0000004", "0.00"), ("12", "12.00")],
+)
+def test_usd_keeps_the_sign_and_six_places(value, shown):
+    from logs.templatetags.console import usd
+
+    assert usd(Decimal(value)) == shown

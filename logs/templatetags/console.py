@@ -35,9 +35,10 @@ def usd(value):
     if value is None or value == "":
         return "—"
     amount = Decimal(value).quantize(SIX, rounding=ROUND_HALF_UP)
-    text = format(amount, "f").rstrip("0")
+    sign = "-" if amount < 0 else ""
+    text = format(abs(amount), "f").rstrip("0")
     whole, _, frac = text.partition(".")
-    return f"{intcomma(whole)}.{frac.ljust(2, '0')}"
+    return f"{sign}{intcomma(whole)}.{frac.ljust(2, '0')}"
 
 
 @register.filter
