@@ -56,6 +56,17 @@ class ModelPriceAdmin(admin.ModelAdmin):
     inlines = [FeeRateInline]
 
 
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RatingDetailInline(admin.TabularInline):
     model = RatingDetail
     extra = 0
@@ -75,7 +86,7 @@ class RatingDetailInline(admin.TabularInline):
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(_ReadOnly, admin.ModelAdmin):
     # Ratings are records of what was charged: viewable, never edited.
     list_display = ["generation", "price_version", "bill_amount", "rated_by_us"]
     readonly_fields = [
@@ -90,12 +101,6 @@ class RatingAdmin(admin.ModelAdmin):
     ]
     inlines = [RatingDetailInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 # ----------------------------------------------------------------------------- wallets
 # Balances change only through billing.settlement (credit, settle), which writes a ledger line
@@ -103,17 +108,6 @@ class RatingAdmin(admin.ModelAdmin):
 # ledger entries and charges are read-only. Credit with `manage.py credit`.
 
 LEDGER_INLINE_LIMIT = 50
-
-
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class _NewestEntries(BaseInlineFormSet):

@@ -223,6 +223,11 @@ class LedgerEntryQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-created_at", "-id")
 
+    def older_than(self, created_at, pk):
+        return self.filter(
+            models.Q(created_at__lt=created_at) | models.Q(created_at=created_at, id__lt=pk)
+        )
+
 
 class LedgerEntry(models.Model):
     """An immutable line of a wallet's history: a credit (+) or a charge's draw (-)."""

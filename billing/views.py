@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -57,17 +57,10 @@ def _ledger_page(account, cursor, size):
         .newest_first()
     )
     if cursor is not None:
-        entries = entries.filter(
-            Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, id__lt=cursor.pk)
-        )
+        entries = entries.older_than(cursor.created_at, cursor.pk)
     rows = list(entries[: size + 1])
     older = Cursor.after(rows[size - 1], "o") if len(rows) > size else None
-    rows = rows[:size]
-    for entry in rows:
-        # The template writes the sign itself: the usd filter loses the minus of amounts
-        # between -1 and 0 (intcomma("-0") is "0"), so it is given the magnitude.
-        entry.magnitude = abs(entry.amount)
-    return rows, older
+    return rows[:size], older
 
 
 @login_required
