@@ -53,8 +53,14 @@ class GenerationQuerySet(models.QuerySet):
 
 
 class Generation(models.Model):
-    generation_id = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="generations")
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL that would add a second,
+    # LIKE-pattern index nobody queries, paid for on every insert.
+    generation_id = models.CharField(max_length=64)
+    # No index of its own: gen_account_time (account, created_at, id) serves every lookup by
+    # account, deletes included.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="generations", db_index=False
+    )
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="generations")
     model_name = models.CharField(max_length=200, blank=True)
     model_slug = models.CharField(max_length=200)
@@ -115,6 +121,9 @@ class Generation(models.Model):
     class Meta:
         # One index per list filter, each led by the account and ending in the list order,
         # so "newest 50 for this account and model" is an index range scan, never a sort.
+        constraints = [
+            models.UniqueConstraint(fields=["generation_id"], name="unique_generation_id")
+        ]
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="gen_account_time"),
             models.Index(
