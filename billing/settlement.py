@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from zenlogs.bulk import insert_rows
+from zenlogs.bulk import insert_rows, update_rows
 
 from .models import Account, Charge, LedgerEntry, Wallet
 
@@ -137,7 +137,11 @@ def settle(generations):
     insert_rows(Charge, CHARGE_FIELDS, charges)
     insert_rows(LedgerEntry, ENTRY_FIELDS, entries)
     if unpaid:
-        type(unpaid[0]).objects.bulk_update(unpaid, ["nonpayment_amount", "real_amount"])
+        update_rows(
+            type(unpaid[0]),
+            ("nonpayment_amount", "real_amount"),
+            [(g.pk, g.nonpayment_amount, g.real_amount) for g in unpaid],
+        )
 
 
 def credit(account, kind, amount, note=""):
