@@ -1,0 +1,87 @@
+"""Signing in, switching accounts, and what each account's members can see."""
+
+import pytest
+
+from billing.models import Account, Membership
+from tests.factories import ACCOUNT_B, KEY_B, make_record, store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def both(owner, outsider):
+    """The owner belongs to both accounts (A sorts first, so it is the default); the outsider
+    only to B."""
+    Account.objects.filter(external_id=ACCOUNT_B).update(name="Beta")
+    Account.objects.filter(external_id="2533AC0Q5MIe14613672").update(name="Alpha")
+    Membership.objects.create(user=owner, account=Account.objects.get(external_id=ACCOUNT_B))
+    store(
+        make_record(generationId="IN-A"),
+        make_record(generationId="IN-B", accountId=ACCOUNT_B, apiKeyId=KEY_B),
+    )
+    return owner
+
+
+def _ids(response):
+    return [g.generation_id for g in response.context["rows"]]
+
+
+def test_a_member_of_several_accounts_switches_in_the_header(owner_client, both):
+    page = owner_client.get("/logs/")
+    assert _ids(page) == ["IN-A"]
+    assert b'name="account"' in page.content  # the switcher is shown
+    b = Account.objects.get(external_id=ACCOUNT_B)
+    switched = owner_client.post("/accounts/switch/", {"account": b.pk, "next": "/logs/?model=x"})
+    assert switched.status_code == 302 and switched["Location"] == "/logs/"
+    assert _ids(owner_client.get("/logs/")) == ["IN-B"]
+    # The details page of either account still opens: both are the user's.
+    assert owner_client.get("/logs/IN-A/").status_code == 200
+
+
+def test_switching_to_an_account_you_are_not_in_is_404(outsider_client, both):
+    a = Account.objects.get(external_id="2533AC0Q5MIe14613672")
+    assert outsider_client.post("/accounts/switch/", {"account": a.pk}).status_code == 404
+    assert outsider_client.get("/logs/IN-A/").status_code == 404
+
+
+def test_switch_ignores_an_offsite_next(owner_client, both):
+    b = Account.objects.get(external_id=ACCOUNT_B)
+    response = owner_client.post(
+        "/accounts/switch/", {"account": b.pk, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/logs/"
+
+
+def test_login_with_username_and_password(client, owner):
+    response = client.post("/accounts/login/", {"username": "owner", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == "/logs/"
+    bad = client.post("/accounts/login/", {"username": "owner", "password": "nope"})
+    assert b"didn't match" in bad.content
+
+
+def test_session_and_csrf_cookies_are_httponly(client, owner):
+    client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": "owner", "password": "pw"})
+    assert response.cookies["sessionid"]["httponly"]
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
+    page = client.get("/logs/")
+    csrf = page.cookies.get("csrftoken") or client.cookies.get("csrftoken")
+    assert csrf is not None and csrf["httponly"]
+
+
+def test_times_are_shown_in_the_users_zone(owner_client, owner):
+    store(make_record(generationId="TZ1", createdAt="2025-08-22T02:49:18+00:00"))
+    owner_client.cookies["tz"] = "Asia%2FTokyo"  # as app.js writes it
+    body = owner_client.get("/logs/", {"range": "all"}).content.decode()
+    assert "2025-08-22 11:49:18" in body and "Asia/Tokyo" in body
+    owner_client.cookies["tz"] = "Not/AZone"
+    body = owner_client.get("/logs/", {"range": "all"}).content.decode()
+    assert "2025-08-22 02:49:18" in body
+
+
+def test_a_user_in_no_account_gets_a_404_not_a_crash(client, db):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("lonely", password="pw")
+    client.force_login(user)
+    assert client.get("/logs/").status_code == 404
