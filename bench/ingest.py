@@ -9,6 +9,7 @@ request body.
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -115,10 +116,24 @@ def _record(run, i):
     }
 
 
+def _post_all(bodies, token):
+    client = Client()
+    for body in bodies:
+        response = client.post(
+            "/api/v1/generations",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert response.status_code == 200, response.content[:500]
+    django.db.connections.close_all()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=1, help="concurrent posting processes")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6].upper()
     token = IngestToken.issue(name="bench")[1]
@@ -130,22 +145,18 @@ def main():
         bodies.append(json.dumps(batch))
     stage_bytes = sum(len(json.dumps(s["body"])) for s in _record(run, 0)["stages"].values())
     total_bytes = sum(len(b) for b in bodies)
-    client = Client()
     before = Generation.objects.count()
+    django.db.connections.close_all()  # each process opens its own connection
+    shares = [bodies[i :: args.clients] for i in range(args.clients)]
     started = time.perf_counter()
-    for body in bodies:
-        response = client.post(
-            "/api/v1/generations",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-        assert response.status_code == 200, response.content[:500]
+    with multiprocessing.get_context("fork").Pool(args.clients) as pool:
+        pool.starmap(_post_all, [(share, token) for share in shares])
     elapsed = time.perf_counter() - started
     created = Generation.objects.count() - before
     assert created == args.records, (created, args.records)
     print(
-        f"{django.db.connection.vendor}: {args.records:,} records in batches of {args.batch}, "
+        f"{django.db.connection.vendor}: {args.records:,} records in batches of {args.batch} "
+        f"from {args.clients} client process(es), "
         f"4 stages of ~{stage_bytes // 4} B each; {total_bytes / 1e6:.1f} MB of request body"
     )
     print(

@@ -101,14 +101,23 @@ class GenerationFilter(django_filters.FilterSet):
         method="_filter_api_keys", label="API Keys", widget=forms.CheckboxSelectMultiple
     )
     request_id = django_filters.CharFilter(method="_noop", label="Request ID", max_length=64)
+    # distinct=False: these filter columns of the row itself, so no join can repeat a row, and
+    # django-filter's default SELECT DISTINCT would sort the whole window (1.2 s at 1M rows)
+    # instead of reading 51 rows off the index.
     provider = django_filters.MultipleChoiceFilter(
-        field_name="provider_slug", label="Provider", widget=forms.CheckboxSelectMultiple
+        field_name="provider_slug",
+        distinct=False,
+        label="Provider",
+        widget=forms.CheckboxSelectMultiple,
     )
     model = django_filters.MultipleChoiceFilter(
-        field_name="model_slug", label="Model", widget=forms.CheckboxSelectMultiple
+        field_name="model_slug", distinct=False, label="Model", widget=forms.CheckboxSelectMultiple
     )
     finish_reason = django_filters.MultipleChoiceFilter(
-        field_name="finish_reason", label="Finish Reason", widget=forms.CheckboxSelectMultiple
+        field_name="finish_reason",
+        distinct=False,
+        label="Finish Reason",
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
