@@ -1,5 +1,4 @@
 import os
-import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -169,13 +168,9 @@ def pytest_sessionfinish(session, exitstatus):
             )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _which_database(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        print(f"\n[database: {connection.vendor}]")  # noqa: T201
-    yield
-
-
 def pytest_report_header(config):
-    chromium = CHROMIUM if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM) else "missing"
-    return [f"chromium: {chromium}", f"DATABASE_URL: {os.environ.get('DATABASE_URL', 'sqlite')}"]
+    from django.conf import settings
+
+    chromium = CHROMIUM if os.path.exists(CHROMIUM) else "missing (browser tests will skip)"
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"chromium: {chromium}", f"database: {engine}"]
