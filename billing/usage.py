@@ -176,7 +176,7 @@ class Chart:
     right: int
     plot_height: int
     baseline: int
-    bar_width: float
+    bar_width: Decimal
     bars: list
     ticks: list
     x_labels: list
@@ -196,9 +196,13 @@ def _nice_step(maximum, steps=4):
     return 10 * magnitude
 
 
+def _px(value):
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
 def chart(report, width=960, height=260):
-    """Geometry of a stacked bar chart of daily cost, in SVG user units. Money stays Decimal
-    (it is shown in tooltips); only pixel positions are floats."""
+    """Geometry of a stacked bar chart of daily cost, in SVG user units. Everything is
+    Decimal, pixel positions included (rounded to 0.01), so no cost passes through a float."""
     left, right, top, bottom = 64, 12, 14, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     baseline = top + plot_height
@@ -214,32 +218,32 @@ def chart(report, width=960, height=260):
     ticks_count = max(1, math.ceil(maximum / step)) if maximum > 0 else 4
     axis_max = step * ticks_count
     ticks = [
-        {"value": step * k, "y": round(baseline - plot_height * k / ticks_count, 2)}
+        {"value": step * k, "y": _px(baseline - Decimal(plot_height) * k / ticks_count)}
         for k in range(ticks_count + 1)
     ]
 
-    slot = plot_width / len(report.days)
-    bar_width = round(slot * 0.72, 2)
+    slot = Decimal(plot_width) / len(report.days)
+    bar_width = _px(slot * Decimal("0.72"))
     bars, x_labels = [], []
     for i, day in enumerate(report.days):
-        x = round(left + i * slot + (slot - bar_width) / 2, 2)
+        x = _px(left + i * slot + (slot - bar_width) / 2)
         stack = [Decimal(0)] * (other_index + 1)
         for part in day.parts:
             stack[index_of.get(part.value, other_index)] += part.usage.cost
-        segments, y = [], float(baseline)
+        segments, y = [], Decimal(baseline)
         for index, cost in enumerate(stack):
             if cost <= 0:
                 continue
-            h = float(cost / axis_max) * plot_height
+            h = cost / axis_max * plot_height
             y -= h
             label = series[index]["label"] if index < len(series) else "Other"
             segments.append(
-                {"series": index, "label": label, "cost": cost, "y": round(y, 2), "h": round(h, 2)}
+                {"series": index, "label": label, "cost": cost, "y": _px(y), "h": _px(h)}
             )
         bars.append({"day": day, "x": x, "segments": segments})
         # Every fifth day is labelled, counted back from today so today always is.
         if (len(report.days) - 1 - i) % 5 == 0:
-            x_labels.append({"day": day.day, "x": round(left + i * slot + slot / 2, 2)})
+            x_labels.append({"day": day.day, "x": _px(left + i * slot + slot / 2)})
     return Chart(
         width=width,
         height=height,

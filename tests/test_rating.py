@@ -134,3 +134,13 @@ def test_usd_keeps_the_sign_and_six_places(value, shown):
     from logs.templatetags.console import usd
 
     assert usd(Decimal(value)) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(9999, "9,999"), (416_000, "416.0k"), (1_576_900, "1.6M"), (12_345_678_901, "12.3B")],
+)
+def test_compact_numbers_in_the_summary_strip(value, shown):
+    from logs.templatetags.console import compact
+
+    assert compact(value) == shown

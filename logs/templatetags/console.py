@@ -57,13 +57,15 @@ def num(value):
 
 @register.filter
 def compact(value):
-    """12,345,678 -> 12.3M, for the summary strip."""
+    """12,345,678 -> 12.3M, 1,576,900 -> 1.6M, 416,000 -> 416.0k, 9,999 stays, for the
+    summary strip (the exact figure is in the title)."""
     if value is None:
         return "—"
     value = int(value)
-    for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
-        if abs(value) >= size * 10:
-            return f"{Decimal(value) / size:.1f}{suffix}"
+    if abs(value) >= 10_000:
+        for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "k")):
+            if abs(value) >= size:
+                return f"{Decimal(value) / size:.1f}{suffix}"
     return intcomma(value)
 
 
