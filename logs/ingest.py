@@ -55,9 +55,9 @@ def ingest(records, *, price_book=None):
         record, errors = parse_record(obj)
         if errors:
             gid = obj.get("generationId") if isinstance(obj, dict) else None
-            outcomes[index] = Outcome(
-                index, gid if isinstance(gid, str) else None, REJECTED, errors
-            )
+            # Echo the id back to help the client match it, but never a megabyte of it.
+            gid = gid[:128] if isinstance(gid, str) else None
+            outcomes[index] = Outcome(index, gid, REJECTED, errors)
         else:
             parsed.append((index, record))
     if parsed:
@@ -66,7 +66,33 @@ def ingest(records, *, price_book=None):
     return outcomes
 
 
+def _foreign_key_error(index, record):
+    return Outcome(
+        index,
+        record.generation_id,
+        REJECTED,
+        [{"field": "apiKeyId", "message": "belongs to another account"}],
+    )
+
+
 def _store(parsed, outcomes, price_book):
+    # Keys already owned by another account are rejected before anything is written, so a
+    # rejected record creates no account either. (The check after creating keys below
+    # catches the rare race of two first sightings at once.)
+    owners = dict(
+        ApiKey.objects.filter(external_id__in={r.api_key_id for _, r in parsed}).values_list(
+            "external_id", "account__external_id"
+        )
+    )
+    valid = []
+    for index, record in parsed:
+        if owners.get(record.api_key_id, record.account_id) != record.account_id:
+            outcomes[index] = _foreign_key_error(index, record)
+        else:
+            valid.append((index, record))
+    parsed = valid
+    if not parsed:
+        return
     accounts = _ensure_accounts({r.account_id for _, r in parsed})
     keys = _ensure_api_keys({(r.api_key_id, r.account_id) for _, r in parsed}, accounts)
 
@@ -75,12 +101,7 @@ def _store(parsed, outcomes, price_book):
     for index, record in parsed:
         key = keys[record.api_key_id]
         if key.account_id != accounts[record.account_id].pk:
-            outcomes[index] = Outcome(
-                index,
-                record.generation_id,
-                REJECTED,
-                [{"field": "apiKeyId", "message": "belongs to another account"}],
-            )
+            outcomes[index] = _foreign_key_error(index, record)
             continue
         if record.generation_id in first_seen:
             # Repeated inside one batch: the first occurrence wins, as across batches.

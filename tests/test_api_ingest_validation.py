@@ -95,6 +95,8 @@ def test_key_of_another_account_is_rejected(client, ingest_token):
     assert response.status_code == 400
     assert response.json()["results"][0]["errors"][0]["field"] == "apiKeyId"
     assert Generation.objects.count() == 1
+    # The rejected record's account was not created on the way.
+    assert not Account.objects.filter(external_id="ACC2").exists()
 
 
 def test_without_ingest_token_is_401(client):
