@@ -9,30 +9,18 @@ through Django's test client. Prints median and p95.
 
 import argparse
 import json
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zenlogs.settings")
-os.environ.setdefault("DEBUG", "1")
-
-import django  # noqa: E402
-
-django.setup()
-
+from _setup import median_p95  # noqa: I001 - sets Django up, so it comes first
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing.accounts import user_accounts  # noqa: E402
 from logs.ingest import ingest  # noqa: E402
 from logs.models import Generation  # noqa: E402
 
-settings.ALLOWED_HOSTS = ["*"]
-settings.DEBUG = False
 GENERATION_ID = "BENCH-DETAIL-5MB"
 CODE = "```python\ndef handler(event):\n    return {'status': 200, 'body': event}\n```\n"
 
@@ -106,7 +94,7 @@ def main():
     client = Client()
     client.force_login(user)
     print(
-        f"{django.db.connection.vendor}: stage bytes {sizes} = {sum(sizes.values()):,} total; "
+        f"{connection.vendor}: stage bytes {sizes} = {sum(sizes.values()):,} total; "
         f"display limit {settings.DETAIL_MAX_BODY_BYTES:,} bytes per body"
     )
     for params in (
@@ -120,11 +108,10 @@ def main():
             response = client.get(f"/logs/{GENERATION_ID}/", params)
             samples.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200
-        samples = sorted(samples[1:])
-        p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+        median, p95 = median_p95(samples)
         label = "&".join(f"{k}={v}" for k, v in params.items()) or "view=pretty (default)"
         print(
-            f"{label:<70} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
+            f"{label:<70} median {median:7.1f} ms   p95 {p95:7.1f} ms"
             f"   page {len(response.content):,} bytes"
         )
     generation.delete()

@@ -10,29 +10,17 @@ request body.
 import argparse
 import json
 import multiprocessing
-import os
-import sys
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zenlogs.settings")
-os.environ.setdefault("DEBUG", "1")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
+import _setup  # noqa: F401, I001 - sets Django up; must come first
+from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing.models import Account  # noqa: E402
 from billing.settlement import credit  # noqa: E402
 from logs.models import Generation, IngestToken  # noqa: E402
 
-settings.ALLOWED_HOSTS = ["*"]
-settings.DEBUG = False
 ACCOUNT = "2533ACbench000000001"
 PROSE = "Summarise the incident report and list the follow-up actions for the on-call team. "
 
@@ -126,7 +114,7 @@ def _post_all(bodies, token):
             HTTP_AUTHORIZATION=f"Bearer {token}",
         )
         assert response.status_code == 200, response.content[:500]
-    django.db.connections.close_all()
+    connections.close_all()
 
 
 def main():
@@ -146,7 +134,7 @@ def main():
     stage_bytes = sum(len(json.dumps(s["body"])) for s in _record(run, 0)["stages"].values())
     total_bytes = sum(len(b) for b in bodies)
     before = Generation.objects.count()
-    django.db.connections.close_all()  # each process opens its own connection
+    connections.close_all()  # each process opens its own connection
     shares = [bodies[i :: args.clients] for i in range(args.clients)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.clients) as pool:
@@ -155,7 +143,7 @@ def main():
     created = Generation.objects.count() - before
     assert created == args.records, (created, args.records)
     print(
-        f"{django.db.connection.vendor}: {args.records:,} records in batches of {args.batch} "
+        f"{connection.vendor}: {args.records:,} records in batches of {args.batch} "
         f"from {args.clients} client process(es), "
         f"4 stages of ~{stage_bytes // 4} B each; {total_bytes / 1e6:.1f} MB of request body"
     )

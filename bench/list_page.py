@@ -7,31 +7,17 @@ each filter alone; all filters together; range=all. Prints median and p95 per sc
 """
 
 import argparse
-import os
 import re
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zenlogs.settings")
-os.environ.setdefault("DEBUG", "1")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
+from _setup import median_p95  # noqa: I001 - sets Django up, so it comes first
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing.accounts import user_accounts  # noqa: E402
 from logs.models import Generation  # noqa: E402
-
-settings.ALLOWED_HOSTS = ["*"]
-settings.DEBUG = False  # no query log, no debug overhead: measure what production does
 
 
 def _time(client, params, runs):
@@ -42,16 +28,18 @@ def _time(client, params, runs):
         elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 200, (params, response.status_code, response.content[:300])
         samples.append(elapsed)
-    samples = samples[1:]  # the first run warms caches and connections
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return statistics.median(samples), p95, response
+    return (*median_p95(samples), response)
 
 
 def _older_cursor(response):
     # Read from the page like a browser would: the test client only records contexts under
     # the test runner's instrumentation, which would also slow what is measured.
     match = re.search(r'href="\?[^"]*cursor=(o\d+\.\d+)[^"]*" rel="next"', response.text)
+    if match is None:
+        raise SystemExit(
+            "Too few generations for page 50: load more first, e.g. "
+            "manage.py load_demo --count 1000000 --without-payloads"
+        )
     return match.group(1)
 
 
@@ -106,7 +94,7 @@ def main():
         ("range=all", {"range": "all"}),
         ("range=all, page 50 via cursor", _cursor_for_page(client, {"range": "all"}, 50)),
     ]
-    vendor = django.db.connection.vendor
+    vendor = connection.vendor
     print(
         f"{vendor}: {total:,} generations in account {account.external_id}; "
         f"{args.runs} runs each, page_size 50"
