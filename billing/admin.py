@@ -11,7 +11,6 @@ from .models import (
     ModelPrice,
     PriceVersion,
     Rating,
-    RatingDetail,
     Wallet,
 )
 
@@ -67,24 +66,6 @@ class _ReadOnly:
         return False
 
 
-class RatingDetailInline(admin.TabularInline):
-    model = RatingDetail
-    extra = 0
-    can_delete = False
-    readonly_fields = [
-        "position",
-        "fee_item_code",
-        "rate",
-        "origin_amount",
-        "discount_amount",
-        "bill_amount",
-        "extra",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Rating)
 class RatingAdmin(_ReadOnly, admin.ModelAdmin):
     # Ratings are records of what was charged: viewable, never edited.
@@ -97,9 +78,9 @@ class RatingAdmin(_ReadOnly, admin.ModelAdmin):
         "discount_amount",
         "bill_amount",
         "rated_by_us",
+        "details",
         "extra",
     ]
-    inlines = [RatingDetailInline]
 
 
 # ----------------------------------------------------------------------------- wallets

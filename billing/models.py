@@ -151,8 +151,16 @@ class Rating(models.Model):
     """The ratingResponses object of a generation: as the gateway sent it, or as our rating
     engine produced it on arrival."""
 
+    # No database foreign key on the rows ingestion writes per generation (ratings, their
+    # details, charges, ledger entries, stages): they are written in the generation's own
+    # transaction by one code path, and the constraint checks cost a fifth of PostgreSQL's
+    # time per ingested record (bench/README.md). Deletes still cascade, through Django.
     generation = models.OneToOneField(
-        "logs.Generation", on_delete=models.CASCADE, related_name="rating", primary_key=True
+        "logs.Generation",
+        on_delete=models.CASCADE,
+        related_name="rating",
+        primary_key=True,
+        db_constraint=False,
     )
     price_version = models.CharField(max_length=32, blank=True)
     service_code = models.CharField(max_length=300, blank=True)
@@ -160,6 +168,14 @@ class Rating(models.Model):
     discount_amount = models.DecimalField(**MONEY)
     bill_amount = models.DecimalField(**MONEY)
     rated_by_us = models.BooleanField(default=False)
+    # ratingDetails, in order: one {"fee_item_code", "rate", "origin_amount",
+    # "discount_amount", "bill_amount"} object per fee item (plus "extra", the keys we do not
+    # model, when there are any), amounts as exact Decimals. A column rather than a table:
+    # the lines are only ever read with their rating, and a row per line was three more
+    # rows, index entries and COPY lines per ingested generation.
+    details = models.JSONField(
+        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=list, blank=True
+    )
     # Keys of ratingResponses we do not model, kept so the raw metadata round-trips.
     extra = models.JSONField(
         encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
@@ -167,28 +183,6 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"rating of {self.generation_id}"
-
-
-class RatingDetail(models.Model):
-    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="details")
-    position = models.PositiveSmallIntegerField()
-    fee_item_code = models.CharField(max_length=40)
-    rate = models.DecimalField(**MONEY)
-    origin_amount = models.DecimalField(**MONEY)
-    discount_amount = models.DecimalField(**MONEY)
-    bill_amount = models.DecimalField(**MONEY)
-    extra = models.JSONField(
-        encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
-    )
-
-    class Meta:
-        ordering = ["position"]
-        constraints = [
-            models.UniqueConstraint(fields=["rating", "position"], name="unique_detail_position")
-        ]
-
-    def __str__(self):
-        return f"{self.fee_item_code} {self.bill_amount}"
 
 
 class Wallet(models.Model):
@@ -236,13 +230,21 @@ class LedgerEntry(models.Model):
         CREDIT = "credit", "Credit"
         CHARGE = "charge", "Charge"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ledger")
+    # ledger_time leads with the account, so the account needs no index of its own.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="ledger", db_index=False
+    )
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
     entry_type = models.CharField(max_length=10, choices=Type.choices)
     amount = models.DecimalField(**MONEY)  # signed: credits positive, charges negative
     balance_after = models.DecimalField(**MONEY)
     generation = models.ForeignKey(
-        "logs.Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "logs.Generation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,  # see Rating.generation
     )
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -270,7 +272,11 @@ class Charge(models.Model):
         GATEWAY = "gateway", "Settled by the gateway"
 
     generation = models.OneToOneField(
-        "logs.Generation", on_delete=models.CASCADE, primary_key=True, related_name="charge"
+        "logs.Generation",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="charge",
+        db_constraint=False,  # see Rating.generation
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="charges")
     bill_amount = models.DecimalField(**MONEY)

@@ -54,7 +54,11 @@ def rate_with_price(model_price, fee_tokens):
     """Rates fee_tokens ({fee_item_code: quantity}) against one ModelPrice. Items the price
     table has no rate for are not charged; items with a rate get a line even at quantity 0,
     as the gateway's own ratings do."""
-    rates = {r.fee_item_code: r.rate for r in model_price.rates.all()}
+    rates = model_price.__dict__.get("_rate_map")
+    if rates is None:
+        # Kept on the instance: a PriceBook rates thousands of records against one price.
+        rates = {r.fee_item_code: r.rate for r in model_price.rates.all()}
+        model_price._rate_map = rates
     discount_rate = model_price.discount_rate or Decimal(0)
     result = RatingResult(
         price_version=model_price.price_version.version,

@@ -14,6 +14,7 @@ overdrawing them, and never deadlock.
 
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ def _locked_wallets(account_ids):
         ignore_conflicts=True,
     )
     wallets = Wallet.objects.select_for_update().filter(account_id__in=account_ids)
-    return {(w.account_id, w.kind): w for w in wallets.order_by("account_id", "-kind")}
+    return {(w.account_id, str(w.kind)): w for w in wallets.order_by("account_id", "-kind")}
 
 
 CHARGE_FIELDS = (
@@ -91,20 +92,27 @@ def settle(generations):
             ours.append(g)
     if ours:
         wallets = _locked_wallets(sorted({g.account_id for g in ours}))
+        # Plain strings rather than enum members in this per-generation loop: hashing and
+        # comparing enum members runs Python code.
+        kinds = [kind.value for kind in DRAW_ORDER]
+        charge_entry = LedgerEntry.Type.CHARGE.value
+        unpaid_status, settled_status = Charge.Status.UNPAID.value, Charge.Status.SETTLED.value
+        source = Charge.Source.WALLETS.value
         for g in sorted(ours, key=lambda g: (g.created_at, g.generation_id)):
-            remaining = max(g.bill_amount, ZERO)
-            drawn = {}
-            for kind in DRAW_ORDER:
-                wallet = wallets[(g.account_id, kind)]
+            account_id, bill = g.account_id, g.bill_amount
+            remaining = bill if bill > ZERO else ZERO
+            drawn = []
+            for kind in kinds:
+                wallet = wallets[(account_id, kind)]
                 take = min(wallet.balance, remaining)
                 if take > 0:
                     wallet.balance -= take
                     remaining -= take
                     entries.append(
                         (
-                            g.account_id,
+                            account_id,
                             wallet.pk,
-                            LedgerEntry.Type.CHARGE,
+                            charge_entry,
                             -take,
                             wallet.balance,
                             g.pk,
@@ -112,22 +120,21 @@ def settle(generations):
                             now,
                         )
                     )
-                drawn[kind] = take
+                drawn.append(take)
             g.nonpayment_amount = remaining
-            g.real_amount = g.bill_amount - remaining
+            g.real_amount = bill - remaining
             if remaining:
                 unpaid.append(g)
-            status = Charge.Status.UNPAID if remaining else Charge.Status.SETTLED
             charges.append(
                 (
                     g.pk,
-                    g.account_id,
-                    g.bill_amount,
-                    drawn[Wallet.Kind.REWARD],
-                    drawn[Wallet.Kind.PURCHASED],
+                    account_id,
+                    bill,
+                    drawn[0],  # reward
+                    drawn[1],  # purchased
                     remaining,
-                    status,
-                    Charge.Source.WALLETS,
+                    unpaid_status if remaining else settled_status,
+                    source,
                     now,
                 )
             )
@@ -138,7 +145,7 @@ def settle(generations):
     insert_rows(LedgerEntry, ENTRY_FIELDS, entries)
     if unpaid:
         update_rows(
-            type(unpaid[0]),
+            apps.get_model("logs", "Generation"),
             ("nonpayment_amount", "real_amount"),
             [(g.pk, g.nonpayment_amount, g.real_amount) for g in unpaid],
         )

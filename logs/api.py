@@ -11,7 +11,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .ingest import CREATED, DUPLICATE, REJECTED, ingest
-from .metadata import JSONDepthError, dumps, loads, to_raw_metadata
+from .metadata import (
+    JSONDepthError,
+    dumps,
+    fast_json,
+    loads,
+    split_records,
+    to_raw_metadata,
+)
 from .models import ApiToken, Generation, IngestToken
 
 log = logging.getLogger(__name__)
@@ -68,7 +75,6 @@ def generation_detail(request):
     generation = (
         Generation.objects.for_user(user)
         .select_related("account", "api_key", "rating")
-        .prefetch_related("rating__details")
         .filter(generation_id=generation_id)
         .first()
     )
@@ -95,18 +101,28 @@ def _read_records(request):
     except UnicodeDecodeError as exc:
         return None, _error(400, f"the request body is not UTF-8 (byte {exc.start})")
     content_type = request.content_type or ""
+    # Records stay raw JSON bytes where the fast reader takes them (ingest parses each once,
+    # keeping stage bodies as text); anything it refuses is parsed here by the standard
+    # reader, whose error messages we report.
     try:
         if content_type in ("application/x-ndjson", "application/jsonl"):
             records = []
-            for number, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    try:
-                        records.append(loads(line))
-                    except ValueError as exc:
-                        return None, _error(400, f"line {number}: not valid JSON: {exc}")
+            # bytes.splitlines splits at \n and \r only, never inside a JSON string.
+            for number, line in enumerate(body.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                if fast_json(line):
+                    records.append(line)
+                    continue
+                try:
+                    records.append(loads(line.decode()))
+                except ValueError as exc:
+                    return None, _error(400, f"line {number}: not valid JSON: {exc}")
         else:
-            value = loads(text)
-            records = value if isinstance(value, list) else [value]
+            records = split_records(body)
+            if records is None:
+                value = loads(text)
+                records = value if isinstance(value, list) else [value]
     except JSONDepthError as exc:
         return None, _error(400, f"the request body is nested too deeply: {exc}")
     except ValueError as exc:

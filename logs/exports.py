@@ -41,10 +41,10 @@ def _stage_json(payload):
 
 def export_records(queryset):
     """Yields raw metadata dicts with a "stages" object, as the ingest API accepts them.
-    Each keyset chunk prefetches its ratings and stages: a constant number of queries per
-    thousand generations."""
+    Each keyset chunk prefetches its stages: a constant number of queries per thousand
+    generations."""
     rows = queryset.select_related("account", "api_key", "rating").prefetch_related(
-        "rating__details", Prefetch("stages", queryset=StagePayload.objects.order_by("stage"))
+        Prefetch("stages", queryset=StagePayload.objects.order_by("stage"))
     )
     for generation in in_chunks(rows):
         record = to_raw_metadata(generation)

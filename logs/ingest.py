@@ -6,22 +6,30 @@ NOTHING ... RETURNING, so concurrent posts of the same batch yield one row per
 generationId without a check-then-insert race, and we know exactly which rows are ours.
 """
 
+import gc
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import Account, Rating, RatingDetail
+from billing.models import (
+    FEE_ITEMS,
+    INPUT_FEE_ITEMS,
+    OUTPUT_FEE_ITEMS,
+    Account,
+    Rating,
+)
 from billing.rating import PriceBook
 from billing.settlement import settle
 from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
 
-from .metadata import dumps, parse_record
+from .metadata import read_record, record_id
 from .models import ApiKey, Generation, StagePayload
-from .redact import redact_headers, redact_text, redact_value
-from .rollups import add_facets, add_to_rollups
+from .redact import redact_value
+from .rollups import add_facets, rollup_rows, write_rollups
 
 CREATED = "created"
 DUPLICATE = "duplicate"
@@ -46,18 +54,47 @@ class Outcome:
 
 
 def ingest(records, *, price_book=None):
-    """Validates and stores records (parsed JSON objects). Returns one Outcome per record, in
-    input order. Valid records are stored even when others are rejected; a record is either
-    stored whole (generation, stages, rating) or not at all."""
+    """Validates and stores records: raw JSON bytes (one record each, as the API and the
+    import read them) or parsed objects. Returns one Outcome per record, in input order.
+    Valid records are stored even when others are rejected; a record is either stored whole
+    (generation, stages, rating) or not at all."""
+    with _collector_paused():
+        return _ingest(records, price_book)
+
+
+_pause_lock = threading.Lock()
+_pausers = 0
+_was_enabled = True
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a batch is ingested. A batch allocates hundreds of
+    thousands of objects, none of them in cycles, and the collector kept rescanning them:
+    8% of ingestion time (bench/README.md). Counted, so concurrent threads leave it off
+    until the last one finishes; what refcounting cannot free waits for the next pass."""
+    global _pausers, _was_enabled
+    with _pause_lock:
+        _pausers += 1
+        if _pausers == 1:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausers -= 1
+            if _pausers == 0 and _was_enabled:
+                gc.enable()
+
+
+def _ingest(records, price_book):
     outcomes = [None] * len(records)
     parsed = []
-    for index, obj in enumerate(records):
-        record, errors = parse_record(obj)
+    for index, item in enumerate(records):
+        record, errors = read_record(item)
         if errors:
-            gid = obj.get("generationId") if isinstance(obj, dict) else None
-            # Echo the id back to help the client match it, but never a megabyte of it.
-            gid = gid[:128] if isinstance(gid, str) else None
-            outcomes[index] = Outcome(index, gid, REJECTED, errors)
+            outcomes[index] = Outcome(index, record_id(item), REJECTED, errors)
         else:
             parsed.append((index, record))
     if parsed:
@@ -96,11 +133,13 @@ def _store(parsed, outcomes, price_book):
     accounts = _ensure_accounts({r.account_id for _, r in parsed})
     keys = _ensure_api_keys({(r.api_key_id, r.account_id) for _, r in parsed}, accounts)
 
+    now = timezone.now()
     first_seen = {}
     rows = []
     for index, record in parsed:
         key = keys[record.api_key_id]
-        if key.account_id != accounts[record.account_id].pk:
+        account = accounts[record.account_id]
+        if key.account_id != account.pk:
             outcomes[index] = _foreign_key_error(index, record)
             continue
         if record.generation_id in first_seen:
@@ -114,12 +153,12 @@ def _store(parsed, outcomes, price_book):
             )
             continue
         first_seen[record.generation_id] = (index, record)
-        rows.append((index, record, _generation(record, accounts, key, price_book)))
+        rows.append((index, record, _generation(record, account, key, price_book, now)))
 
     # A fixed order keeps two concurrent batches from deadlocking on each other's rows.
     rows.sort(key=lambda row: row[1].generation_id)
     created_ids = _insert_generations([g for _, _, g in rows])
-    stages, ratings, details = [], [], []
+    stages, ratings = [], []
     duplicates, created = [], []
     for index, record, generation in rows:
         pk = created_ids.get(record.generation_id)
@@ -129,12 +168,12 @@ def _store(parsed, outcomes, price_book):
         generation.pk = pk
         created.append(generation)
         outcomes[index] = Outcome(index, record.generation_id, CREATED)
-        stages.extend(_stage_rows(pk, record))
-        pending = getattr(generation, "_pending_rating", None)
-        if pending is not None:
-            rating, rating_details = pending
-            ratings.append((pk, *rating))
-            details.extend((pk, *detail) for detail in rating_details)
+        stages.extend(
+            (pk, s.stage, s.headers, s.text, s.body_format, s.size_bytes, s.truncated)
+            for s in record.stages
+        )
+        if generation.pending_rating is not None:
+            ratings.append((pk, *generation.pending_rating))
     if duplicates:
         stored = dict(
             Generation.objects.filter(
@@ -148,10 +187,14 @@ def _store(parsed, outcomes, price_book):
             )
     insert_rows(StagePayload, STAGE_FIELDS, stages)
     insert_rows(Rating, RATING_FIELDS, ratings)
-    insert_rows(RatingDetail, DETAIL_FIELDS, details)
-    settle(created)
-    add_to_rollups(created)
     add_facets(created)
+    rollups = rollup_rows(created)
+    # Last, and in this order: the wallet rows (settlement) and the current hour's rollup
+    # rows are the only rows concurrent batches of one account contend for, and their
+    # locks are held until commit. Taking them at the end keeps that serialised stretch
+    # short, so two batches of one account still mostly run side by side.
+    settle(created)
+    write_rollups(rollups)
 
 
 STAGE_FIELDS = ("generation", "stage", "headers", "body", "body_format", "size_bytes", "truncated")
@@ -164,16 +207,7 @@ RATING_FIELDS = (
     "bill_amount",
     "rated_by_us",
     "extra",
-)
-DETAIL_FIELDS = (
-    "rating",
-    "position",
-    "fee_item_code",
-    "rate",
-    "origin_amount",
-    "discount_amount",
-    "bill_amount",
-    "extra",
+    "details",
 )
 
 
@@ -195,45 +229,89 @@ def _ensure_api_keys(pairs, accounts):
     }
 
 
-def _generation(record, accounts, key, price_book):
-    fields = dict(record.fields)
-    fields["native_tokens"] = redact_value(fields.get("native_tokens"))
-    fields["extra_metadata"] = redact_value(fields.get("extra_metadata") or {})
-    generation = Generation(
-        generation_id=record.generation_id,
-        account=accounts[record.account_id],
-        api_key=key,
-        content_hash=record.content_hash,
-        **fields,
-    )
-    generation.compute_token_totals()
+_INSERT_FIELDS = [f for f in Generation._meta.concrete_fields if not f.primary_key]
+_INSERT_NAMES = [f.name for f in _INSERT_FIELDS]
+_INSERT_ATTNAMES = [f.attname for f in _INSERT_FIELDS]
+_DEFAULTS = {f.attname: f.get_default() for f in _INSERT_FIELDS}
+
+
+class NewGeneration:
+    """A generation on its way in: its column values by attname, readable as attributes the
+    way settlement and the rollups read a Generation. Building a Generation instance per
+    record cost more than parsing the record."""
+
+    __slots__ = ("values", "pk", "account", "api_key", "gateway_settled", "pending_rating")
+
+    def __init__(self, values, account, api_key):
+        set_ = object.__setattr__
+        set_(self, "values", values)
+        set_(self, "pk", None)
+        set_(self, "account", account)
+        set_(self, "api_key", api_key)
+        set_(self, "gateway_settled", False)
+        set_(self, "pending_rating", None)
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        if name in NewGeneration.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            self.values[name] = value
+
+    def fee_tokens(self):
+        values = self.values
+        tokens = {item: values[item] for item in FEE_ITEMS if values[item] is not None}
+        tokens.update(values["other_fee_tokens"] or {})
+        return tokens
+
+    def row(self):
+        values = self.values
+        return tuple([values[name] for name in _INSERT_ATTNAMES])
+
+
+def _generation(record, account, key, price_book, now):
+    values = {**_DEFAULTS, **record.fields}
+    values["native_tokens"] = redact_value(values["native_tokens"])
+    values["extra_metadata"] = redact_value(values["extra_metadata"] or {})
+    values["generation_id"] = record.generation_id
+    values["account_id"] = account.pk
+    values["api_key_id"] = key.pk
+    values["content_hash"] = record.content_hash
+    values["ingested_at"] = now
+    values["input_tokens"] = sum(values[f] or 0 for f in INPUT_FEE_ITEMS)
+    values["output_tokens"] = sum(values[f] or 0 for f in OUTPUT_FEE_ITEMS)
+    generation = NewGeneration(values, account, key)
     # A record that reports its own nonpaymentAmount was settled by the gateway.
     generation.gateway_settled = "nonpayment_amount" in record.fields
     _rate(generation, record, price_book)
     return generation
 
 
+def _detail(code, amounts, extra):
+    """One stored line of Rating.details."""
+    line = {"fee_item_code": code}
+    for name in ("rate", "origin_amount", "discount_amount", "bill_amount"):
+        line[name] = amounts[name]
+    if extra:
+        line["extra"] = extra
+    return line
+
+
 def _rate(generation, record, price_book):
     """The gateway's figures win wherever it sent them; a record without ratingResponses is
     rated on arrival; a model without a price keeps an unknown (NULL) cost.
-    Leaves the rating as row tuples (RATING_FIELDS and DETAIL_FIELDS without the key) on
-    generation._pending_rating."""
+    Leaves the rating as a row tuple (RATING_FIELDS without the key) on
+    generation.pending_rating."""
     if record.rating is not None:
         r = record.rating
         origin, discount, bill = r["origin_amount"], r["discount_amount"], r["bill_amount"]
         rating = (r["price_version"], r["service_code"], origin, discount, bill, False, r["extra"])
-        details = [
-            (
-                d["position"],
-                d["fee_item_code"],
-                d["rate"],
-                d["origin_amount"],
-                d["discount_amount"],
-                d["bill_amount"],
-                d["extra"],
-            )
-            for d in r["details"]
-        ]
+        details = [_detail(d["fee_item_code"], d, d["extra"]) for d in r["details"]]
     else:
         result = price_book.rate(
             generation.model_slug, generation.fee_tokens(), at=generation.created_at
@@ -248,19 +326,17 @@ def _rate(generation, record, price_book):
             )
             rating = (result.price_version, result.service_code, origin, discount, bill, True, {})
             details = [
-                (
-                    i,
-                    line.fee_item_code,
-                    line.rate,
-                    line.origin_amount,
-                    line.discount_amount,
-                    line.bill_amount,
-                    {},
-                )
-                for i, line in enumerate(result.lines)
+                {
+                    "fee_item_code": line.fee_item_code,
+                    "rate": line.rate,
+                    "origin_amount": line.origin_amount,
+                    "discount_amount": line.discount_amount,
+                    "bill_amount": line.bill_amount,
+                }
+                for line in result.lines
             ]
     if rating is not None:
-        generation._pending_rating = (rating, details)
+        generation.pending_rating = (*rating, details)
         if generation.origin_amount is None:
             generation.origin_amount = origin
         if generation.discount_amount is None:
@@ -274,52 +350,14 @@ def _rate(generation, record, price_book):
             generation.real_amount = generation.bill_amount - generation.nonpayment_amount
 
 
-def _stage_rows(generation_pk, record):
-    limit = settings.INGEST_MAX_STAGE_BYTES
-    rows = []
-    for stage in record.stages:
-        body = stage.body
-        if not stage.has_body or body is None:
-            text, body_format = "", StagePayload.BodyFormat.NONE
-        elif isinstance(body, str):
-            # A string body is kept as text: SSE streams, or JSON the gateway sent unparsed.
-            text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
-        else:
-            text, body_format = dumps(redact_value(body)), StagePayload.BodyFormat.JSON
-        encoded = text.encode()
-        size = len(encoded)
-        truncated = size > limit
-        if truncated:
-            # Kept, cut at the limit and flagged: never silently dropped.
-            text = encoded[:limit].decode(errors="ignore")
-        rows.append(
-            (
-                generation_pk,
-                stage.stage,
-                redact_headers(stage.headers),
-                text,
-                body_format,
-                size,
-                truncated,
-            )
-        )
-    return rows
-
-
-_INSERT_FIELDS = [f for f in Generation._meta.concrete_fields if not f.primary_key]
-_INSERT_NAMES = [f.name for f in _INSERT_FIELDS]
-_INSERT_ATTNAMES = [f.attname for f in _INSERT_FIELDS]
-
-
 def _insert_generations(generations):
     """Inserts the generations, skipping ids already stored (the first write wins).
     Returns {generation_id: pk} for the rows this call created."""
-    now = timezone.now()
-    rows = []
-    for g in generations:
-        g.ingested_at = now
-        rows.append(tuple(getattr(g, name) for name in _INSERT_ATTNAMES))
     inserted = insert_ignoring_conflicts(
-        Generation, _INSERT_NAMES, rows, "generation_id", ("id", "generation_id")
+        Generation,
+        _INSERT_NAMES,
+        [g.row() for g in generations],
+        "generation_id",
+        ("id", "generation_id"),
     )
     return {gid: pk for pk, gid in inserted}

@@ -13,13 +13,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import accumulate
 
+import msgspec
 import simplejson
 from django.conf import settings
 
 from billing.models import FEE_ITEMS
 
-from .models import Stage
+from .models import Stage, StagePayload
+from .redact import might_hold_secret, redact_headers, redact_text, redact_value
 
 STAGE_KEYS = tuple(Stage.values)
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
@@ -74,7 +77,10 @@ DETAIL_AMOUNTS = {
 
 
 def plain_number(value):
-    """A Decimal as the shortest JSON number that keeps its value: 15, 3.75, 0.051006."""
+    """A Decimal (or int) as the shortest JSON number that keeps its value: 15, 3.75,
+    0.051006."""
+    if isinstance(value, int):
+        return value
     if value == value.to_integral_value():
         return int(value)
     return value.normalize()
@@ -106,14 +112,14 @@ def rating_responses(rating):
         "priceVersion": rating.price_version,
         "ratingDetails": [
             {
-                "billAmount": plain_number(d.bill_amount),
-                "discountAmount": plain_number(d.discount_amount),
-                "feeItemCode": d.fee_item_code,
-                "originAmount": plain_number(d.origin_amount),
-                "rate": plain_number(d.rate),
-                **(d.extra or {}),
+                "billAmount": plain_number(d["bill_amount"]),
+                "discountAmount": plain_number(d["discount_amount"]),
+                "feeItemCode": d["fee_item_code"],
+                "originAmount": plain_number(d["origin_amount"]),
+                "rate": plain_number(d["rate"]),
+                **d.get("extra", {}),
             }
-            for d in rating.details.all()
+            for d in rating.details
         ],
         "serviceCode": rating.service_code,
     }
@@ -122,8 +128,8 @@ def rating_responses(rating):
 
 
 def to_raw_metadata(generation):
-    """The spec's raw metadata object for a stored generation. Expects `rating` and its
-    `details` to be loaded or loadable; keys the gateway did not send stay absent."""
+    """The spec's raw metadata object for a stored generation. Expects `rating` to be loaded
+    or loadable; keys the gateway did not send stay absent."""
     g = generation
     out = {
         "generationId": g.generation_id,
@@ -186,6 +192,7 @@ def _reject_constant(name):
 
 
 UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+UNSTORABLE_ESCAPE_BYTES = re.compile(UNSTORABLE_ESCAPE.pattern.encode())
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -229,17 +236,128 @@ def check_depth(value, limit=None):
             stack.extend((v, depth + 1) for v in node)
 
 
-def canonical_hash(obj):
-    text = simplejson.dumps(obj, use_decimal=True, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+# Canonical bytes for the content hash: keys sorted at every level, Decimals as numbers.
+_CANONICAL = msgspec.json.Encoder(decimal_format="number", order="sorted")
+_BODY = msgspec.json.Encoder(decimal_format="number")
+
+
+def content_hash(obj, stages):
+    """sha256 over the record's metadata (canonical) and each stage as it will be stored, so
+    a re-sent record differs exactly when what we would store differs."""
+    digest = hashlib.sha256(_CANONICAL.encode({k: v for k, v in obj.items() if k != "stages"}))
+    for stage in stages:
+        digest.update(b"\x1e" + stage.stage.encode() + b"\x1f" + stage.body_format.encode())
+        digest.update(_CANONICAL.encode(stage.headers))
+        digest.update(b"\x1f" + stage.encoded)
+    return digest.hexdigest()
+
+
+class _StageIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A stage as the fast path reads it: the body stays JSON text, never becoming Python
+    objects only to be written back out as text."""
+
+    headers: dict[str, str] | None = None
+    body: msgspec.Raw = msgspec.Raw()
+
+
+_RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAW_STAGES = msgspec.json.Decoder(dict[str, _StageIn | None])
+_VALUE = msgspec.json.Decoder(float_hook=Decimal)
+_RAW = msgspec.json.Decoder(msgspec.Raw)
+_LIST_OF_RAW = msgspec.json.Decoder(list[msgspec.Raw])
+# Skip a string (escapes included) whole: what is left of valid JSON is its structure.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+_STEP = [_BRACKETS.get(i, 0) for i in range(256)]
+
+
+def json_depth(raw):
+    """Nesting depth of valid JSON text, without building it: strings removed, then a running
+    sum over the brackets (C loops, not a Python one per character)."""
+    skeleton = _JSON_STRING.sub(b"", raw)
+    return max(accumulate(map(_STEP.__getitem__, skeleton)), default=0)
+
+
+def fast_json(text):
+    """True when the fast reader accepts `text` (bytes) as one JSON value."""
+    try:
+        _RAW.decode(text)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return True
+
+
+def split_records(body):
+    """A JSON array or object as a list of each record's raw JSON (bytes), or None when the
+    fast reader refuses it (bad JSON, lone surrogates, NaN, deep nesting): the caller then
+    parses with `loads`, whose errors are the ones we report."""
+    try:
+        if body.lstrip()[:1] == b"[":
+            return [bytes(r) for r in _LIST_OF_RAW.decode(body)]
+        return [bytes(_RAW.decode(body))]
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+class _IdOnly(msgspec.Struct):
+    generationId: object = None  # noqa: N815 - the wire name
+
+
+def record_id(item):
+    """A rejected record's generationId, to help the client match it (never a megabyte of
+    it), or None."""
+    if isinstance(item, bytes | bytearray):
+        try:
+            item = {"generationId": msgspec.json.decode(item, type=_IdOnly).generationId}
+        except (msgspec.DecodeError, RecursionError):
+            return None
+    gid = item.get("generationId") if isinstance(item, dict) else None
+    return gid[:128] if isinstance(gid, str) else None
+
+
+def read_record(item):
+    """Validates one record given as raw JSON bytes (the ingest API and import) or as a parsed
+    object. Returns (ParsedRecord, []) or (None, errors)."""
+    if not isinstance(item, bytes | bytearray):
+        return parse_record(item)
+    limit = settings.INGEST_MAX_DEPTH
+    deep = item.count(b"{") + item.count(b"[") > limit
+    try:
+        obj = {}
+        for key, value in _RAW_OBJECT.decode(item).items():
+            obj[key] = _RAW_STAGES.decode(value) if key == "stages" else _VALUE.decode(value)
+        if deep:
+            # Only a record with more brackets than the limit can be nested past it.
+            check_depth({k: v for k, v in obj.items() if k != "stages"}, limit)
+            for stage in (obj.get("stages") or {}).values():
+                if stage is not None and json_depth(stage.body) + 3 > limit:
+                    raise JSONDepthError(f"JSON is nested more than {limit} levels deep")
+    except JSONDepthError as exc:
+        return None, [{"field": "(record)", "message": str(exc)}]
+    except (msgspec.DecodeError, RecursionError):
+        # Whatever the fast reader refuses (a record that is not an object, stages of the
+        # wrong shape, NaN, lone surrogates) takes the standard parser and the validator
+        # below, which name the field.
+        try:
+            obj = loads(item.decode())
+        except JSONDepthError as exc:
+            return None, [{"field": "(record)", "message": str(exc)}]
+        except (UnicodeDecodeError, ValueError) as exc:
+            return None, [{"field": "(record)", "message": f"not valid JSON: {exc}"}]
+    return parse_record(obj)
 
 
 @dataclass
 class StageInput:
+    """One stage, validated and ready to store: headers redacted, body as its stored text."""
+
     stage: str
     headers: dict
-    body: object
-    has_body: bool
+    text: str
+    encoded: bytes  # text as UTF-8, before any cut
+    body_format: str
+    size_bytes: int
+    truncated: bool
 
 
 @dataclass
@@ -425,6 +543,11 @@ def _parse_stages(obj, errors):
             continue
         if value is None:
             continue
+        if isinstance(value, _StageIn):
+            # Already checked by the fast reader: known keys only, headers all strings.
+            if not errors.items:  # a rejected record needs no stored form
+                stages.append(_stage(key, value.headers or {}, bytes(value.body), raw=True))
+            continue
         if not isinstance(value, dict):
             errors.add(f"stages.{key}", "must be an object with headers and body")
             continue
@@ -435,11 +558,67 @@ def _parse_stages(obj, errors):
         if not isinstance(headers, dict):
             errors.add(f"stages.{key}.headers", "must be an object of strings")
             headers = {}
+        bad_header = False
         for name, header_value in headers.items():
             if not isinstance(header_value, str):
                 errors.add(f"stages.{key}.headers.{name}", "must be a string")
-        stages.append(StageInput(key, headers, value.get("body"), "body" in value))
+                bad_header = True
+        if not errors.items and not bad_header:
+            body = value.get("body") if "body" in value else _ABSENT
+            stages.append(_stage(key, headers, body, raw=False))
     return stages
+
+
+_ABSENT = object()
+
+
+def _stage(key, headers, body, *, raw):
+    """A stage's stored form. `body` is raw JSON bytes (b"" when absent) when raw, else a
+    parsed value (or _ABSENT)."""
+    if raw:
+        if not body or body == b"null":
+            text, body_format = "", StagePayload.BodyFormat.NONE
+        elif body[:1] == b'"':
+            # A string body is kept as text: SSE streams, or JSON the gateway sent unparsed.
+            value = loads(body.decode()) if b"\\u" in body else _VALUE.decode(body)
+            text, body_format = redact_text(value), StagePayload.BodyFormat.TEXT
+        else:
+            body_format = StagePayload.BodyFormat.JSON
+            encoded = msgspec.json.format(body, indent=0)
+            if not might_hold_secret(encoded) and not (
+                b"\\u" in encoded and UNSTORABLE_ESCAPE_BYTES.search(encoded)
+            ):
+                # The common case: stored as it came, in one line, never parsed.
+                return _stored(key, headers, encoded.decode(), encoded, body_format)
+            # Rare: parse it, so secrets are found in decoded strings, whatever the
+            # escaping, and NUL or lone surrogates become U+FFFD.
+            text = _body_text(redact_value(loads(encoded.decode())))
+    elif body is _ABSENT or body is None:
+        text, body_format = "", StagePayload.BodyFormat.NONE
+    elif isinstance(body, str):
+        text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
+    else:
+        text, body_format = _body_text(redact_value(body)), StagePayload.BodyFormat.JSON
+    return _stored(key, headers, text, text.encode(), body_format)
+
+
+def _stored(key, headers, text, encoded, body_format):
+    size = len(encoded)
+    limit = settings.INGEST_MAX_STAGE_BYTES
+    truncated = size > limit
+    if truncated:
+        # Kept, cut at the limit and flagged: never silently dropped.
+        text = encoded[:limit].decode(errors="ignore")
+    return StageInput(key, redact_headers(headers), text, encoded, body_format, size, truncated)
+
+
+def _body_text(value):
+    """A parsed body as the text we store: one line, a space after : and , (as the fast path
+    formats raw bodies, so both paths store and hash the same text)."""
+    try:
+        return msgspec.json.format(_BODY.encode(value), indent=0).decode()
+    except (TypeError, ValueError, OverflowError):
+        return dumps(value)
 
 
 def parse_record(obj):
@@ -525,7 +704,7 @@ def parse_record(obj):
             fields=fields,
             rating=rating,
             stages=stages,
-            content_hash=canonical_hash(obj),
+            content_hash=content_hash(obj, stages),
         ),
         [],
     )

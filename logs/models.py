@@ -177,7 +177,15 @@ class StagePayload(models.Model):
         TEXT = "text", "Text"
         NONE = "none", "None"
 
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="stages")
+    # unique_stage leads with the generation, so it needs no index of its own; and no
+    # database foreign key, for the reason given at billing.models.Rating.generation.
+    generation = models.ForeignKey(
+        Generation,
+        on_delete=models.CASCADE,
+        related_name="stages",
+        db_index=False,
+        db_constraint=False,
+    )
     stage = models.CharField(max_length=20, choices=Stage.choices)
     headers = models.JSONField(
         encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True

@@ -26,13 +26,21 @@ SECRET_RE = re.compile(
 BEARER_RE = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*", re.IGNORECASE)
 
 
+def might_hold_secret(text):
+    """False when no secret pattern can match `text`, even as JSON text whose escapes are
+    yet to be decoded: a cheap test that lets most text skip the regular expressions.
+    (An escaped ASCII character, \\u0073 for "s", could spell a secret out of sight.)"""
+    if isinstance(text, bytes):
+        if b"sk-" in text or b"AIza" in text or b"zl_" in text or b"\\u00" in text:
+            return True
+        return b"bearer" in text.lower()
+    if "sk-" in text or "AIza" in text or "zl_" in text or "\\u00" in text:
+        return True
+    return "bearer" in text.lower()
+
+
 def redact_text(text):
-    if (
-        "sk-" not in text
-        and "AIza" not in text
-        and "zl_" not in text
-        and ("earer" not in text and "EARER" not in text)
-    ):
+    if not might_hold_secret(text):
         return text  # the common case, and the hot path of ingestion
     text = SECRET_RE.sub(REDACTED, text)
     return BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
@@ -49,9 +57,30 @@ def redact_value(value):
     return value
 
 
+def _secret_headers():
+    extra = settings.REDACT_EXTRA_HEADERS
+    if _secret_cache[0] != extra:
+        _secret_cache[:] = [list(extra), SECRET_HEADERS | set(extra)]
+    return _secret_cache[1]
+
+
+_secret_cache = [None, SECRET_HEADERS]
+
+
 def redact_headers(headers):
-    secret = SECRET_HEADERS | set(settings.REDACT_EXTRA_HEADERS)
-    return {
-        name: REDACTED if name.lower() in secret else redact_value(value)
-        for name, value in headers.items()
-    }
+    if not headers:
+        return {}
+    secret = _secret_headers()
+    redacted, others = {}, []
+    for name, value in headers.items():
+        if name.lower() in secret:
+            redacted[name] = REDACTED
+        else:
+            redacted[name] = value
+            others.append(value if isinstance(value, str) else "sk-")  # not text: look inside
+    # The other values are looked at together first: usually none can hold a secret.
+    if others and might_hold_secret("\n".join(others)):
+        for name, value in redacted.items():
+            if name.lower() not in secret:
+                redacted[name] = redact_value(value)
+    return redacted

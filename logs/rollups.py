@@ -1,7 +1,7 @@
 """Maintaining HourlyRollup and Facet rows as generations are written (and pruned)."""
 
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from zenlogs.bulk import upsert_adding
@@ -21,54 +21,71 @@ _SUMS = (
 )
 
 
-def dimension_values(generation):
-    return {
-        "all": "",
-        "model": generation.model_slug,
-        "provider": generation.provider_slug,
-        "api_key": generation.api_key.external_id,
-        "finish_reason": generation.finish_reason,
-    }
-
-
-def _contribution(g):
-    return (
-        1,
-        g.input_tokens,
-        g.output_tokens,
-        g.bill_amount or Decimal(0),
-        g.first_token_latency_ms or 0,
-        0 if g.first_token_latency_ms is None else 1,
-        g.throughput or Decimal(0),
-        0 if g.throughput is None else 1,
-    )
-
-
 def add_to_rollups(generations, sign=1):
     """Adds (sign=1) or removes (sign=-1) generations' figures. Upserts with
     ON CONFLICT DO UPDATE SET x = x + excluded.x, so concurrent batches add up instead of
     overwriting each other."""
-    totals = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
-    for g in generations:
-        # In UTC: a createdAt with a +05:30 offset still belongs to one UTC hour.
-        hour = g.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        values = dimension_values(g)
-        for dimension in DIMENSIONS:
-            acc = totals[(g.account_id, dimension, values[dimension], hour)]
-            for i, amount in enumerate(_contribution(g)):
-                acc[i] += sign * amount
-    # Sorted, so concurrent batches lock rollup rows in the same order and never deadlock.
-    rows = [(*key, *sums) for key, sums in sorted(totals.items(), key=lambda kv: kv[0])]
+    write_rollups(rollup_rows(generations, sign))
+
+
+def write_rollups(rows):
     upsert_adding(HourlyRollup, ("account", "dimension", "value", "hour"), _SUMS, rows)
 
 
+def rollup_rows(generations, sign=1):
+    """The rollup rows to add for these generations, computed without touching the database
+    (ingestion computes them before it takes any lock)."""
+    # First one sum per distinct (account, hour, model, provider, key, finish reason), then
+    # each of those into its five dimensions: a batch has thousands of generations but few
+    # such groups, and this runs for every one of them.
+    groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
+    for g in generations:
+        # Whole UTC hours since the epoch: a createdAt with a +05:30 offset still belongs
+        # to one UTC hour.
+        hour = int(g.created_at.timestamp() // 3600)
+        key = (
+            g.account_id,
+            hour,
+            g.model_slug,
+            g.provider_slug,
+            g.api_key.external_id,
+            g.finish_reason,
+        )
+        acc = groups[key]
+        latency, throughput = g.first_token_latency_ms, g.throughput
+        acc[0] += 1
+        acc[1] += g.input_tokens
+        acc[2] += g.output_tokens
+        if g.bill_amount is not None:
+            acc[3] += g.bill_amount
+        if latency is not None:
+            acc[4] += latency
+            acc[5] += 1
+        if throughput is not None:
+            acc[6] += throughput
+            acc[7] += 1
+    totals = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
+    for (account, hour, *values), sums in groups.items():
+        when = datetime.fromtimestamp(hour * 3600, UTC)
+        for dimension, value in zip(DIMENSIONS, ("", *values), strict=True):
+            acc = totals[(account, dimension, value, when)]
+            for i, amount in enumerate(sums):
+                acc[i] += sign * amount
+    # Sorted, so concurrent batches lock rollup rows in the same order and never deadlock.
+    return [(*key, *sums) for key, sums in sorted(totals.items(), key=lambda kv: kv[0])]
+
+
 def add_facets(generations):
+    # Plain strings, not the enum members: hashing an enum member runs Python code, and
+    # this loop runs for every ingested generation.
+    model, provider, finish = (k.value for k in Facet.Kind)
     seen = {}
     for g in generations:
-        seen[(g.account_id, Facet.Kind.MODEL, g.model_slug)] = g.model_name
-        seen[(g.account_id, Facet.Kind.PROVIDER, g.provider_slug)] = ""
+        account = g.account_id
+        seen[(account, model, g.model_slug)] = g.model_name
+        seen[(account, provider, g.provider_slug)] = ""
         if g.finish_reason:
-            seen[(g.account_id, Facet.Kind.FINISH_REASON, g.finish_reason)] = ""
+            seen[(account, finish, g.finish_reason)] = ""
     Facet.objects.bulk_create(
         [
             Facet(account_id=a, kind=k, value=v, label=label)

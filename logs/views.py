@@ -21,9 +21,7 @@ from .summary import capped_count, summarize
 def _page(queryset, cursor, size):
     """One keyset page, newest first: (rows, newer_cursor, older_cursor). Reads size + 1 rows
     to learn whether another page exists, so there is no COUNT and no OFFSET."""
-    rows_qs = (
-        queryset.for_list().select_related("rating", "charge").prefetch_related("rating__details")
-    )
+    rows_qs = queryset.for_list().select_related("rating", "charge")
     if cursor is not None and cursor.direction == "n":
         rows = list(
             rows_qs.newer_than(cursor.created_at, cursor.pk).order_by("created_at", "id")[
@@ -115,9 +113,9 @@ def export_csv(request):
 def _generation_for(request, generation_id):
     # Scoped to the user's accounts before the lookup: another account's id is a 404.
     return get_object_or_404(
-        Generation.objects.for_user(request.user)
-        .select_related("account", "api_key", "rating", "charge")
-        .prefetch_related("rating__details"),
+        Generation.objects.for_user(request.user).select_related(
+            "account", "api_key", "rating", "charge"
+        ),
         generation_id=generation_id,
     )
 

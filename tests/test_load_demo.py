@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.accounts import user_accounts
-from billing.models import Charge, LedgerEntry, Membership, Rating, RatingDetail
+from billing.models import Charge, LedgerEntry, Membership, Rating
 from logs import demo
 from logs.models import ApiKey, Generation, StagePayload
 from logs.redact import REDACTED
@@ -43,7 +43,6 @@ def _counts():
         Generation,
         StagePayload,
         Rating,
-        RatingDetail,
         ApiKey,
         Membership,
         Charge,

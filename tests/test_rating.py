@@ -54,7 +54,7 @@ def test_record_without_rating_is_rated_on_arrival(owner, account_a):
     assert generation.nonpayment_amount == 0
     assert generation.rating.rated_by_us
     assert generation.rating.price_version == "0.0.3"
-    assert generation.rating.details.count() == 5
+    assert len(generation.rating.details) == 5
 
 
 def test_model_without_price_is_stored_with_unknown_cost(owner):

@@ -58,7 +58,7 @@ def test_amount_types_follow_the_spec(owner):
 
 def test_rating_details_keep_the_gateways_order_and_figures(owner):
     generation = store(example_record())[0]
-    details = list(generation.rating.details.values_list("fee_item_code", flat=True))
+    details = [line["fee_item_code"] for line in generation.rating.details]
     assert details == [d["feeItemCode"] for d in EXAMPLE["ratingResponses"]["ratingDetails"]]
     assert generation.rating.rated_by_us is False
     assert generation.rating.service_code == EXAMPLE["ratingResponses"]["serviceCode"]
