@@ -8,6 +8,7 @@ request body.
 """
 
 import argparse
+import datetime as dt
 import json
 import multiprocessing
 import time
@@ -25,9 +26,22 @@ ACCOUNT = "2533ACbench000000001"
 PROSE = "Summarise the incident report and list the follow-up actions for the on-call team. "
 
 
-def _record(run, i):
-    question = (PROSE * 8)[:700]
-    answer = (PROSE * 9)[:800]
+LIVE_START = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+
+def _created_at(i, spread):
+    if spread == "live":
+        # A gateway flushing live traffic: createdAt advances a millisecond a record, so a
+        # batch of 1,000 covers a second or so of calls.
+        when = LIVE_START + dt.timedelta(milliseconds=i)
+        return when.isoformat(timespec="milliseconds")
+    # A backfill in no particular order: a batch touches ~300 different hours.
+    return f"2026-11-{1 + i % 26:02d}T{i % 24:02d}:{i % 60:02d}:{i % 59:02d}.000+00:00"
+
+
+def _record(run, i, spread="live"):
+    question = (PROSE * 12)[:920]
+    answer = (PROSE * 12)[:900]
     return {
         "generationId": f"B{run}{i:09d}",
         "accountId": ACCOUNT,
@@ -40,7 +54,7 @@ def _record(run, i):
             "deepseek/deepseek-chat",
         ][i % 4],
         "providerSlug": ["anthropic", "openai", "google", "deepseek"][i % 4],
-        "createdAt": f"2026-11-{1 + i % 26:02d}T{i % 24:02d}:{i % 60:02d}:{i % 59:02d}.000+00:00",
+        "createdAt": _created_at(i, spread),
         "generationTime": 1800 + i % 900,
         "latency": 400 + i % 300,
         "moderationLatency": 12,
@@ -122,6 +136,12 @@ def main():
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=1, help="concurrent posting processes")
+    parser.add_argument(
+        "--spread",
+        choices=["live", "backfill"],
+        default="live",
+        help="createdAt of live traffic (a batch spans ~1 s) or of a backfill (~300 hours)",
+    )
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6].upper()
     token = IngestToken.issue(name="bench")[1]
@@ -129,9 +149,11 @@ def main():
     credit(account, "purchased", "1000000")
     bodies = []
     for start in range(0, args.records, args.batch):
-        batch = [_record(run, i) for i in range(start, min(start + args.batch, args.records))]
+        end = min(start + args.batch, args.records)
+        batch = [_record(run, i, args.spread) for i in range(start, end)]
         bodies.append(json.dumps(batch))
-    stage_bytes = sum(len(json.dumps(s["body"])) for s in _record(run, 0)["stages"].values())
+    stages = _record(run, 0)["stages"].values()
+    stage_bytes = sum(len(json.dumps(s["headers"])) + len(json.dumps(s["body"])) for s in stages)
     total_bytes = sum(len(b) for b in bodies)
     before = Generation.objects.count()
     connections.close_all()  # each process opens its own connection
@@ -144,8 +166,9 @@ def main():
     assert created == args.records, (created, args.records)
     print(
         f"{connection.vendor}: {args.records:,} records in batches of {args.batch} "
-        f"from {args.clients} client process(es), "
-        f"4 stages of ~{stage_bytes // 4} B each; {total_bytes / 1e6:.1f} MB of request body"
+        f"from {args.clients} client process(es), {args.spread} createdAt, "
+        f"4 stages of ~{stage_bytes // 4} B each (headers + body); "
+        f"{total_bytes / 1e6:.1f} MB of request body"
     )
     print(
         f"{elapsed:.1f}s: {args.records / elapsed:,.0f} records/s, "
