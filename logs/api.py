@@ -3,6 +3,7 @@
 
 import logging
 
+import msgspec
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
@@ -176,4 +177,6 @@ def generations_ingest(request):
         # A single rejected record: put its first error up front, naming the field.
         first = outcomes[0].errors[0]
         body["error"] = f"{first['field']}: {first['message']}"
-    return json_response(body, status=status)
+    # msgspec: ten thousand outcomes are written in a fraction of simplejson's time, and
+    # they hold no Decimal.
+    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")

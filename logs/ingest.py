@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
 
 from .metadata import read_record, record_id
 from .models import ApiKey, Generation, StagePayload
-from .redact import redact_value
+from .redact import might_hold_secret, redact_value
 from .rollups import add_facets, rollup_rows, write_rollups
 
 CREATED = "created"
@@ -274,10 +275,21 @@ class NewGeneration:
         return tuple([values[name] for name in _INSERT_ATTNAMES])
 
 
+_ENCODE = msgspec.json.Encoder(decimal_format="number").encode
+
+
+def _redacted(value):
+    # Walking the value string by string is the slow way to find nothing; its JSON text
+    # shows in one look whether there can be anything to redact.
+    if not value or not might_hold_secret(_ENCODE(value)):
+        return value
+    return redact_value(value)
+
+
 def _generation(record, account, key, price_book, now):
     values = {**_DEFAULTS, **record.fields}
-    values["native_tokens"] = redact_value(values["native_tokens"])
-    values["extra_metadata"] = redact_value(values["extra_metadata"] or {})
+    values["native_tokens"] = _redacted(values["native_tokens"])
+    values["extra_metadata"] = _redacted(values["extra_metadata"] or {})
     values["generation_id"] = record.generation_id
     values["account_id"] = account.pk
     values["api_key_id"] = key.pk

@@ -22,7 +22,7 @@ from django.conf import settings
 from billing.models import FEE_ITEMS
 
 from .models import Stage, StagePayload
-from .redact import might_hold_secret, redact_headers, redact_text, redact_value
+from .redact import might_hold_secret, redact_headers, redact_text, redact_value, secret_headers
 
 STAGE_KEYS = tuple(Stage.values)
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
@@ -536,6 +536,8 @@ def _parse_stages(obj, errors):
     if not isinstance(obj, dict):
         errors.add("stages", f"must be an object, got {_type_name(obj)}")
         return []
+    # Settings read once per record, not per stage: each read costs more than it looks.
+    limits = (settings.INGEST_MAX_STAGE_BYTES, secret_headers())
     stages = []
     for key, value in obj.items():
         if key not in STAGE_KEYS:
@@ -546,7 +548,7 @@ def _parse_stages(obj, errors):
         if isinstance(value, _StageIn):
             # Already checked by the fast reader: known keys only, headers all strings.
             if not errors.items:  # a rejected record needs no stored form
-                stages.append(_stage(key, value.headers or {}, bytes(value.body), raw=True))
+                stages.append(_stage(key, value.headers, bytes(value.body), limits, raw=True))
             continue
         if not isinstance(value, dict):
             errors.add(f"stages.{key}", "must be an object with headers and body")
@@ -565,14 +567,14 @@ def _parse_stages(obj, errors):
                 bad_header = True
         if not errors.items and not bad_header:
             body = value.get("body") if "body" in value else _ABSENT
-            stages.append(_stage(key, headers, body, raw=False))
+            stages.append(_stage(key, headers, body, limits, raw=False))
     return stages
 
 
 _ABSENT = object()
 
 
-def _stage(key, headers, body, *, raw):
+def _stage(key, headers, body, limits, *, raw):
     """A stage's stored form. `body` is raw JSON bytes (b"" when absent) when raw, else a
     parsed value (or _ABSENT)."""
     if raw:
@@ -589,7 +591,7 @@ def _stage(key, headers, body, *, raw):
                 b"\\u" in encoded and UNSTORABLE_ESCAPE_BYTES.search(encoded)
             ):
                 # The common case: stored as it came, in one line, never parsed.
-                return _stored(key, headers, encoded.decode(), encoded, body_format)
+                return _stored(key, headers, encoded.decode(), encoded, body_format, limits)
             # Rare: parse it, so secrets are found in decoded strings, whatever the
             # escaping, and NUL or lone surrogates become U+FFFD.
             text = _body_text(redact_value(loads(encoded.decode())))
@@ -599,17 +601,18 @@ def _stage(key, headers, body, *, raw):
         text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
     else:
         text, body_format = _body_text(redact_value(body)), StagePayload.BodyFormat.JSON
-    return _stored(key, headers, text, text.encode(), body_format)
+    return _stored(key, headers, text, text.encode(), body_format, limits)
 
 
-def _stored(key, headers, text, encoded, body_format):
+def _stored(key, headers, text, encoded, body_format, limits):
     size = len(encoded)
-    limit = settings.INGEST_MAX_STAGE_BYTES
+    limit, secret = limits
     truncated = size > limit
     if truncated:
         # Kept, cut at the limit and flagged: never silently dropped.
         text = encoded[:limit].decode(errors="ignore")
-    return StageInput(key, redact_headers(headers), text, encoded, body_format, size, truncated)
+    headers = redact_headers(headers, secret)
+    return StageInput(key, headers, text, encoded, body_format, size, truncated)
 
 
 def _body_text(value):

@@ -31,7 +31,13 @@ def might_hold_secret(text):
     yet to be decoded: a cheap test that lets most text skip the regular expressions.
     (An escaped ASCII character, \\u0073 for "s", could spell a secret out of sight.)"""
     if isinstance(text, bytes):
-        if b"sk-" in text or b"AIza" in text or b"zl_" in text or b"\\u00" in text:
+        # Stage bodies. A one-byte find runs at memchr speed, many times faster than a
+        # substring search, so each looks for a byte its patterns need before searching.
+        if text.find(b"-") >= 0 and b"sk-" in text:
+            return True
+        if text.find(b"z") >= 0 and (b"AIza" in text or b"zl_" in text):
+            return True
+        if text.find(b"\\") >= 0 and b"\\u00" in text:
             return True
         return b"bearer" in text.lower()
     if "sk-" in text or "AIza" in text or "zl_" in text or "\\u00" in text:
@@ -57,7 +63,8 @@ def redact_value(value):
     return value
 
 
-def _secret_headers():
+def secret_headers():
+    """Lower-case names of the headers whose values are always redacted."""
     extra = settings.REDACT_EXTRA_HEADERS
     if _secret_cache[0] != extra:
         _secret_cache[:] = [list(extra), SECRET_HEADERS | set(extra)]
@@ -67,10 +74,10 @@ def _secret_headers():
 _secret_cache = [None, SECRET_HEADERS]
 
 
-def redact_headers(headers):
+def redact_headers(headers, secret=None):
     if not headers:
         return {}
-    secret = _secret_headers()
+    secret = secret or secret_headers()
     redacted, others = {}, []
     for name, value in headers.items():
         if name.lower() in secret:
