@@ -15,13 +15,14 @@ from .models import COUNT_FEE_ITEMS, ModelPrice, PriceVersion
 
 MICRO = Decimal("0.000001")
 MILLION = Decimal(1_000_000)
+ZERO_MONEY = Decimal("0.000000")  # what round_money(0) gives, exponent included
 
 
 def round_money(amount):
     return amount.quantize(MICRO, rounding=ROUND_HALF_UP)
 
 
-@dataclass
+@dataclass(slots=True)
 class RatingLine:
     fee_item_code: str
     quantity: int
@@ -54,23 +55,24 @@ def rate_with_price(model_price, fee_tokens):
     """Rates fee_tokens ({fee_item_code: quantity}) against one ModelPrice. Items the price
     table has no rate for are not charged; items with a rate get a line even at quantity 0,
     as the gateway's own ratings do."""
-    rates = model_price.__dict__.get("_rate_map")
-    if rates is None:
+    cached = model_price.__dict__.get("_rating_terms")
+    if cached is None:
         # Kept on the instance: a PriceBook rates thousands of records against one price.
-        rates = {r.fee_item_code: r.rate for r in model_price.rates.all()}
-        model_price._rate_map = rates
-    discount_rate = model_price.discount_rate or Decimal(0)
-    result = RatingResult(
-        price_version=model_price.price_version.version,
-        service_code=model_price.get_service_code(),
-    )
+        cached = (
+            {r.fee_item_code: r.rate for r in model_price.rates.all()},
+            model_price.discount_rate or Decimal(0),
+            model_price.get_service_code(),
+        )
+        model_price._rating_terms = cached
+    rates, discount_rate, service_code = cached
+    result = RatingResult(model_price.price_version.version, service_code)
     for item, quantity in fee_tokens.items():
-        if item not in rates:
+        rate = rates.get(item)
+        if rate is None:
             continue
-        rate = rates[item]
         exact = quantity * rate if item in COUNT_FEE_ITEMS else quantity * rate / MILLION
         origin = round_money(exact)
-        discount = round_money(origin * discount_rate)
+        discount = round_money(origin * discount_rate) if discount_rate else ZERO_MONEY
         result.lines.append(RatingLine(item, quantity, rate, origin, discount, origin - discount))
     return result
 
