@@ -151,10 +151,12 @@ class Rating(models.Model):
     """The ratingResponses object of a generation: as the gateway sent it, or as our rating
     engine produced it on arrival."""
 
-    # No database foreign key on the rows ingestion writes per generation (ratings, their
-    # details, charges, ledger entries, stages): they are written in the generation's own
-    # transaction by one code path, and the constraint checks cost a fifth of PostgreSQL's
-    # time per ingested record (bench/README.md). Deletes still cascade, through Django.
+    # No database foreign keys on the rows ingestion writes per generation (the generation
+    # itself, its stages, rating, charge and ledger entry): they are written together in
+    # one transaction by one code path, after the account, key and wallets they point to,
+    # and PostgreSQL checks each key with a query per row at commit. Those checks were a
+    # fifth of PostgreSQL's time per record, then another fifth once the first were gone
+    # (bench/README.md). Deletes still cascade and PROTECT still holds, through Django.
     generation = models.OneToOneField(
         "logs.Generation",
         on_delete=models.CASCADE,
@@ -231,10 +233,17 @@ class LedgerEntry(models.Model):
         CHARGE = "charge", "Charge"
 
     # ledger_time leads with the account, so the account needs no index of its own.
+    # No database foreign keys: see Rating.generation.
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="ledger", db_index=False
+        Account,
+        on_delete=models.CASCADE,
+        related_name="ledger",
+        db_index=False,
+        db_constraint=False,
     )
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+    )
     entry_type = models.CharField(max_length=10, choices=Type.choices)
     amount = models.DecimalField(**MONEY)  # signed: credits positive, charges negative
     balance_after = models.DecimalField(**MONEY)
@@ -278,7 +287,12 @@ class Charge(models.Model):
         related_name="charge",
         db_constraint=False,  # see Rating.generation
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="charges")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.CASCADE,
+        related_name="charges",
+        db_constraint=False,  # see Rating.generation
+    )
     bill_amount = models.DecimalField(**MONEY)
     reward_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     purchased_amount = models.DecimalField(**MONEY, default=Decimal("0"))

@@ -57,11 +57,19 @@ class Generation(models.Model):
     # LIKE-pattern index nobody queries, paid for on every insert.
     generation_id = models.CharField(max_length=64)
     # No index of its own: gen_account_time (account, created_at, id) serves every lookup by
-    # account, deletes included.
+    # account, deletes included. No database foreign keys on a generation's account and key:
+    # ingestion creates both first in the same transaction, and the per-row checks cost more
+    # than any other part of PostgreSQL's work (see billing.models.Rating.generation).
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="generations", db_index=False
+        Account,
+        on_delete=models.CASCADE,
+        related_name="generations",
+        db_index=False,
+        db_constraint=False,
     )
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="generations")
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, related_name="generations", db_constraint=False
+    )
     model_name = models.CharField(max_length=200, blank=True)
     model_slug = models.CharField(max_length=200)
     provider_slug = models.CharField(max_length=100)
