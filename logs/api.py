@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .ingest import CREATED, DUPLICATE, REJECTED, ingest
+from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
 from .metadata import (
     JSONDepthError,
     dumps,
@@ -142,6 +142,12 @@ def generations_ingest(request):
     token = IngestToken.objects.matching(_bearer(request)).first()
     if token is None:
         return _unauthorized("an ingest token is required: Authorization: Bearer zl_ingest_…")
+    # Reading the batch and writing ten thousand outcomes allocate as much as storing it.
+    with collector_paused():
+        return _ingest_batch(request, token)
+
+
+def _ingest_batch(request, token):
     records, error = _read_records(request)
     if error:
         return error

@@ -59,7 +59,7 @@ def ingest(records, *, price_book=None):
     import read them) or parsed objects. Returns one Outcome per record, in input order.
     Valid records are stored even when others are rejected; a record is either stored whole
     (generation, stages, rating) or not at all."""
-    with _collector_paused():
+    with collector_paused():
         return _ingest(records, price_book)
 
 
@@ -69,7 +69,7 @@ _was_enabled = True
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cycle collector off while a batch is ingested. A batch allocates hundreds of
     thousands of objects, none of them in cycles, and the collector kept rescanning them:
     8% of ingestion time (bench/README.md). Counted, so concurrent threads leave it off
