@@ -11,8 +11,12 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing
+import os
+import resource
+import statistics
 import time
 import uuid
+from pathlib import Path
 
 import _setup  # noqa: F401, I001 - sets Django up; must come first
 from django.db import connection, connections  # noqa: E402
@@ -131,11 +135,76 @@ def _post_all(bodies, token):
     connections.close_all()
 
 
+def _postgres_cpu():
+    """CPU seconds used so far by the PostgreSQL server on this host (the postmaster, its
+    processes and the backends it has reaped), or None when it runs elsewhere."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+        row = cursor.fetchone()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), [int(v) for v in fields[11:15]]  # ppid; utime stime cu cs
+
+    try:
+        postmaster = stat(row[0])[0]
+        total = sum(stat(postmaster)[1])
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and entry.name != str(postmaster):
+                try:
+                    ppid, times = stat(entry.name)
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+                if ppid == postmaster:
+                    total += times[0] + times[1]
+    except (TypeError, OSError):
+        return None
+    return total / tick
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(args, token):
+    """One measured run: returns (records/s, MB/s, python ms/record, postgres ms/record)."""
+    run = uuid.uuid4().hex[:6].upper()
+    bodies = []
+    for start in range(0, args.records, args.batch):
+        end = min(start + args.batch, args.records)
+        batch = [_record(run, i, args.spread) for i in range(start, end)]
+        bodies.append(json.dumps(batch))
+    total_bytes = sum(len(b) for b in bodies)
+    before = Generation.objects.count()
+    pg_before = _postgres_cpu() if connection.vendor == "postgresql" else None
+    connections.close_all()  # each process opens its own connection
+    shares = [bodies[i :: args.clients] for i in range(args.clients)]
+    py_before = _children_cpu()
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.clients) as pool:
+        pool.starmap(_post_all, [(share, token) for share in shares])
+    elapsed = time.perf_counter() - started
+    py_cpu = _children_cpu() - py_before
+    pg_after = _postgres_cpu() if pg_before is not None else None
+    created = Generation.objects.count() - before
+    assert created == args.records, (created, args.records)
+    pg_ms = None if pg_after is None else (pg_after - pg_before) * 1000 / args.records
+    return (
+        args.records / elapsed,
+        total_bytes / 1e6 / elapsed,
+        py_cpu * 1000 / args.records,
+        pg_ms,
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=20_000, help="records per run")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=1, help="concurrent posting processes")
+    parser.add_argument("--runs", type=int, default=1, help="runs; the median is reported")
     parser.add_argument(
         "--spread",
         choices=["live", "backfill"],
@@ -143,37 +212,30 @@ def main():
         help="createdAt of live traffic (a batch spans ~1 s) or of a backfill (~300 hours)",
     )
     args = parser.parse_args()
-    run = uuid.uuid4().hex[:6].upper()
     token = IngestToken.issue(name="bench")[1]
     account, _ = Account.objects.get_or_create(external_id=ACCOUNT, defaults={"name": "Bench"})
     credit(account, "purchased", "1000000")
-    bodies = []
-    for start in range(0, args.records, args.batch):
-        end = min(start + args.batch, args.records)
-        batch = [_record(run, i, args.spread) for i in range(start, end)]
-        bodies.append(json.dumps(batch))
-    stages = _record(run, 0)["stages"].values()
+    stages = _record("X", 0)["stages"].values()
     stage_bytes = sum(len(json.dumps(s["headers"])) + len(json.dumps(s["body"])) for s in stages)
-    total_bytes = sum(len(b) for b in bodies)
-    before = Generation.objects.count()
-    connections.close_all()  # each process opens its own connection
-    shares = [bodies[i :: args.clients] for i in range(args.clients)]
-    started = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(args.clients) as pool:
-        pool.starmap(_post_all, [(share, token) for share in shares])
-    elapsed = time.perf_counter() - started
-    created = Generation.objects.count() - before
-    assert created == args.records, (created, args.records)
     print(
-        f"{connection.vendor}: {args.records:,} records in batches of {args.batch} "
+        f"{connection.vendor}: {args.records:,} records a run in batches of {args.batch} "
         f"from {args.clients} client process(es), {args.spread} createdAt, "
-        f"4 stages of ~{stage_bytes // 4} B each (headers + body); "
-        f"{total_bytes / 1e6:.1f} MB of request body"
+        f"4 stages of ~{stage_bytes // 4} B each (headers + body)"
     )
-    print(
-        f"{elapsed:.1f}s: {args.records / elapsed:,.0f} records/s, "
-        f"{total_bytes / 1e6 / elapsed:.1f} MB/s"
-    )
+    results = []
+    for number in range(1, args.runs + 1):
+        rate, mb, py_ms, pg_ms = _run(args, token)
+        results.append(rate)
+        pg = "" if pg_ms is None else f", PostgreSQL {pg_ms:.3f}"
+        print(
+            f"run {number}: {rate:,.0f} records/s, {mb:.1f} MB/s; "
+            f"CPU ms per record: Python {py_ms:.3f}{pg}"
+        )
+    if args.runs > 1:
+        print(
+            f"median {statistics.median(results):,.0f} records/s "
+            f"(min {min(results):,.0f}, max {max(results):,.0f})"
+        )
 
 
 if __name__ == "__main__":

@@ -587,8 +587,9 @@ def _stage(key, headers, body, limits, *, raw):
         else:
             body_format = StagePayload.BodyFormat.JSON
             encoded = msgspec.json.format(body, indent=0)
+            escaped = encoded.find(b"\\") >= 0  # one memchr; most escapes are \n anyway
             if not might_hold_secret(encoded) and not (
-                b"\\u" in encoded and UNSTORABLE_ESCAPE_BYTES.search(encoded)
+                escaped and b"\\u" in encoded and UNSTORABLE_ESCAPE_BYTES.search(encoded)
             ):
                 # The common case: stored as it came, in one line, never parsed.
                 return _stored(key, headers, encoded.decode(), encoded, body_format, limits)
