@@ -323,6 +323,10 @@ def read_record(item):
     limit = settings.INGEST_MAX_DEPTH
     deep = item.count(b"{") + item.count(b"[") > limit
     try:
+        if b"\\u0000" in item:
+            # msgspec decodes it to NUL, which PostgreSQL cannot store; the standard parser
+            # below turns it into U+FFFD. (Lone surrogates msgspec refuses by itself.)
+            raise msgspec.DecodeError("NUL")
         obj = {}
         for key, value in _RAW_OBJECT.decode(item).items():
             obj[key] = _RAW_STAGES.decode(value) if key == "stages" else _VALUE.decode(value)

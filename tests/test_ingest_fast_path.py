@@ -240,3 +240,33 @@ def test_a_batch_mixing_stored_and_new_ids_stores_only_the_new_whole(client, ing
     assert Rating.objects.count() == 6
     ids = sorted(Generation.objects.values_list("id", flat=True))
     assert len(set(ids)) == 6
+
+
+def test_nul_anywhere_in_a_record_is_stored_as_a_replacement_character(client, ingest_token):
+    # No lone surrogate here, so the fast reader takes the body: NUL in metadata, extra
+    # metadata, headers and bodies must still become U+FFFD (PostgreSQL stores no NUL).
+    text = (
+        '{"generationId": "NUL2", "accountId": "A1", "apiKeyId": "K1", "modelSlug": "m/x",'
+        ' "providerSlug": "p", "createdAt": "2025-08-22T02:49:18+00:00",'
+        ' "model": "Model\\u0000X", "finishReason": "stop\\u0000", "note": "n\\u0000",'
+        ' "nativeTokens": {"k\\u0000": "v\\u0000"},'
+        ' "stages": {"user_request": {"headers": {"x-odd": "a\\u0000b"},'
+        ' "body": {"content": "c\\u0000d"}},'
+        ' "user_response": {"headers": {}, "body": "data: \\u0000\\n\\n"}}}'
+    )
+    response = client.post(
+        "/api/v1/generations",
+        text,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
+    )
+    assert response.status_code == 200, response.content
+    generation = Generation.objects.get()
+    assert generation.model_name == "Model\ufffdX"
+    assert generation.finish_reason == "stop\ufffd"
+    assert generation.extra_metadata == {"note": "n\ufffd"}
+    assert generation.native_tokens == {"k\ufffd": "v\ufffd"}
+    stages = {s.stage: s for s in StagePayload.objects.all()}
+    assert stages["user_request"].headers == {"x-odd": "a\ufffdb"}
+    assert json.loads(stages["user_request"].body) == {"content": "c\ufffdd"}
+    assert stages["user_response"].body == "data: \ufffd\n\n"
