@@ -316,8 +316,9 @@ def record_id(item):
 
 
 def read_record(item):
-    """Validates one record given as raw JSON bytes (the ingest API and import) or as a parsed
-    object. Returns (ParsedRecord, []) or (None, errors)."""
+    """Validates one record given as raw JSON bytes, already known to be UTF-8 (the ingest
+    API and import check that), or as a parsed object. Returns (ParsedRecord, []) or
+    (None, errors)."""
     if not isinstance(item, bytes | bytearray):
         return parse_record(item)
     limit = settings.INGEST_MAX_DEPTH
