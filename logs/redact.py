@@ -24,6 +24,12 @@ SECRET_RE = re.compile(
     r"|zl_(?:ingest|pat)_[A-Za-z0-9_\-]{16,})"
 )
 BEARER_RE = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*", re.IGNORECASE)
+# In JSON text, an escaped character of one of the literal parts above ("sk-", "AIza",
+# "zl_", "bearer" in any case), or an escaped NUL, which cannot be stored. Every pattern
+# needs one of those literals, so text without them unescaped, and without these escapes,
+# cannot match once decoded. Other escapes (accents from ASCII-only encoders, Go's \u003c)
+# are common and harmless.
+SPELLING_ESCAPE = re.compile(rb"\\u00(?:00|2[dD]|4[1259]|5[2fF]|6[125bBcC]|7[23aA])")
 
 
 def might_hold_secret(text):
@@ -37,7 +43,7 @@ def might_hold_secret(text):
             return True
         if text.find(b"z") >= 0 and (b"AIza" in text or b"zl_" in text):
             return True
-        if text.find(b"\\") >= 0 and b"\\u00" in text:
+        if text.find(b"\\") >= 0 and b"\\u00" in text and SPELLING_ESCAPE.search(text):
             return True
         return b"bearer" in text.lower()
     if "sk-" in text or "AIza" in text or "zl_" in text or "\\u00" in text:

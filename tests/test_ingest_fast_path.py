@@ -43,7 +43,8 @@ def _stored(generation_id):
 
 def test_raw_and_parsed_records_store_the_same_rows_and_hash(owner):
     record = make_record(stages=STAGES, customTag={"team": "search"})
-    raw = json.dumps(record, indent=2).encode()  # whitespace the fast path must not keep
+    # Whitespace the fast path must not keep; UTF-8 as sent (escapes are kept as sent).
+    raw = json.dumps(record, indent=2, ensure_ascii=False).encode()
     [outcome] = ingest([raw])
     assert outcome.status == "created"
     generation, stages = _stored(record["generationId"])
@@ -88,6 +89,10 @@ def test_a_changed_body_is_content_that_differs(owner):
         "sk\\u002dproj-abcdefghijklmnop",  # "-" escaped
         "B\\u0065arer abcdefghijklmnop",  # "e" escaped
         "\\u0041Iza0123456789abcdefghijklmnop",  # "A" escaped
+        "s\\u006B-abcdefghijklmnopqrstu",  # "k" escaped, upper-case hex
+        "\\u007al_ingest_abcdefghijklmnopqrstu",  # "z" escaped
+        "zl\\u005fpat_abcdefghijklmnopqrstu",  # "_" escaped
+        "BEAR\\u0045R abcdefghijklmnop",  # "E" escaped, any case
     ],
 )
 def test_a_secret_spelled_with_json_escapes_is_still_redacted(owner, hidden):
@@ -270,3 +275,16 @@ def test_nul_anywhere_in_a_record_is_stored_as_a_replacement_character(client, i
     assert stages["user_request"].headers == {"x-odd": "a\ufffdb"}
     assert json.loads(stages["user_request"].body) == {"content": "c\ufffdd"}
     assert stages["user_response"].body == "data: \ufffd\n\n"
+
+
+def test_escapes_that_cannot_spell_a_secret_keep_the_body_as_sent(owner):
+    # An ASCII-only encoder escapes every accent; Go's escapes < > &. None of these can
+    # spell a secret, so the body is stored as sent rather than parsed and rewritten.
+    record = make_record()
+    record["stages"] = {"user_request": {"headers": {}, "body": {"content": "Résumé <b>&"}}}
+    raw = json.dumps(record).replace("<b>&", "\\u003cb\\u003e\\u0026").encode()
+    [outcome] = ingest([raw])
+    assert outcome.status == "created"
+    body = StagePayload.objects.get().body
+    assert body == '{"content": "R\\u00e9sum\\u00e9 \\u003cb\\u003e\\u0026"}'
+    assert json.loads(body)["content"] == "Résumé <b>&"
