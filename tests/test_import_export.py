@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import Charge, Rating
-from logs.models import Generation, HourlyRollup, StagePayload
+from logs.models import Facet, Generation, HourlyRollup, StagePayload
 from logs.summary import Summary
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_B, example_record, make_record, store
 
@@ -253,6 +253,25 @@ def test_prune_deletes_old_generations_in_batches_and_keeps_rollups_true(owner, 
     assert totals.requests == 3
     assert totals.cost == sum((g.bill_amount for g in remaining), Decimal(0))
     assert totals.input_tokens == sum(g.input_tokens for g in remaining)
+
+
+def test_prune_drops_filter_choices_no_generation_uses_any_more(owner, owner_client):
+    now = datetime.now(UTC)
+    old = (now - timedelta(days=40)).isoformat()
+    store(
+        make_record(createdAt=old, modelSlug="openai/gpt-4.1", providerSlug="openai"),
+        make_record(createdAt=old, finishReason="length"),
+        make_record(createdAt=now.isoformat(), finishReason="stop"),
+    )
+    _run("prune_generations", "--older-than", "30")
+    kept = set(Facet.objects.values_list("kind", "value"))
+    assert kept == {
+        ("model", "anthropic/claude-sonnet-4"),
+        ("provider", "anthropic"),
+        ("finish_reason", "stop"),
+    }
+    body = owner_client.get("/logs/").content.decode()
+    assert "openai/gpt-4.1" not in body and ">length<" not in body
 
 
 def test_prune_uses_the_retention_setting_and_refuses_without_one(owner, settings):

@@ -4,10 +4,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billing.models import Account
-from logs.models import Generation
+from logs.models import Facet, Generation
 from logs.rollups import add_to_rollups
 
 BATCH = 2000
@@ -17,7 +18,8 @@ class Command(BaseCommand):
     help = (
         "Deletes generations older than --older-than DAYS (default: LOG_RETENTION_DAYS) with "
         "their stages, ratings and charges, in small batches so no lock is held for long. "
-        "Rollups are reduced to match; wallet ledgers keep their lines."
+        "Rollups are reduced to match, filter choices no longer used are dropped; wallet "
+        "ledgers keep their lines."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +47,8 @@ class Command(BaseCommand):
             count, n = self._prune(account_id, cutoff, batch_size, pause)
             deleted += count
             batches += n
+            if count:
+                _drop_unused_facets(account_id)
         self.stdout.write(
             f"Pruned {deleted} generations older than {days} days "
             f"(before {cutoff:%Y-%m-%d %H:%M} UTC) in {batches} batches, "
@@ -84,3 +88,22 @@ class Command(BaseCommand):
             batches += 1
             if pause:
                 time.sleep(pause)
+
+
+FACET_COLUMNS = {
+    Facet.Kind.MODEL: "model_slug",
+    Facet.Kind.PROVIDER: "provider_slug",
+    Facet.Kind.FINISH_REASON: "finish_reason",
+}
+
+
+def _drop_unused_facets(account_id):
+    """Filter choices for models, providers and finish reasons no generation of the account
+    has any more. One statement per kind, each an index lookup per facet. Should a batch
+    with such a value commit meanwhile, its own facet upsert has put the facet back, or the
+    next batch with that value will."""
+    for kind, column in FACET_COLUMNS.items():
+        used = Generation.objects.filter(
+            account_id=OuterRef("account_id"), **{column: OuterRef("value")}
+        )
+        Facet.objects.filter(account_id=account_id, kind=kind).exclude(Exists(used)).delete()
