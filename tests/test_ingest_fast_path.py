@@ -288,3 +288,33 @@ def test_escapes_that_cannot_spell_a_secret_keep_the_body_as_sent(owner):
     body = StagePayload.objects.get().body
     assert body == '{"content": "R\\u00e9sum\\u00e9 \\u003cb\\u003e\\u0026"}'
     assert json.loads(body)["content"] == "Résumé <b>&"
+
+
+@pytest.mark.parametrize("view", ["pretty", "json"])
+def test_a_posted_record_kept_as_text_renders_on_the_details_page(
+    client, ingest_token, owner, view
+):
+    record = make_record()
+    record["stages"] = {
+        "user_request": {
+            "headers": {"content-type": "application/json"},
+            "body": {
+                "model": "x",
+                "messages": [{"role": "user", "content": "Résumé, s'il vous plaît"}],
+            },
+        },
+        "user_response": {"headers": {}, "body": 'data: {"choices": []}\n\ndata: [DONE]\n\n'},
+    }
+    posted = client.post(
+        "/api/v1/generations",
+        json.dumps(record),  # ASCII-only: "R\u00e9sum\u00e9", stored as sent
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
+    )
+    assert posted.status_code == 200
+    client.force_login(owner)
+    page = client.get(f"/logs/{record['generationId']}/", {"view": view})
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Decoded for reading in either mode (the cURL command keeps the text as sent).
+    assert "Résumé, s" in html and "il vous plaît" in html
