@@ -32,7 +32,7 @@ def _locked_wallets(account_ids):
         ignore_conflicts=True,
     )
     wallets = Wallet.objects.select_for_update().filter(account_id__in=account_ids)
-    return {(w.account_id, str(w.kind)): w for w in wallets.order_by("account_id", "-kind")}
+    return {(w.account_id, w.kind): w for w in wallets.order_by("account_id", "-kind")}
 
 
 CHARGE_FIELDS = (

@@ -16,19 +16,13 @@ import msgspec
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import (
-    FEE_ITEMS,
-    INPUT_FEE_ITEMS,
-    OUTPUT_FEE_ITEMS,
-    Account,
-    Rating,
-)
+from billing.models import Account, Rating
 from billing.rating import PriceBook
 from billing.settlement import settle
 from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
 
 from .metadata import read_record, record_id
-from .models import ApiKey, Generation, StagePayload
+from .models import ApiKey, Generation, StagePayload, fee_tokens, token_totals
 from .redact import might_hold_secret, redact_value
 from .rollups import add_facets, rollup_rows, write_rollups
 
@@ -265,10 +259,7 @@ class NewGeneration:
             self.values[name] = value
 
     def fee_tokens(self):
-        values = self.values
-        tokens = {item: values[item] for item in FEE_ITEMS if values[item] is not None}
-        tokens.update(values["other_fee_tokens"] or {})
-        return tokens
+        return fee_tokens(self.values.__getitem__, self.values["other_fee_tokens"])
 
     def row(self):
         values = self.values
@@ -295,8 +286,7 @@ def _generation(record, account, key, price_book, now):
     values["api_key_id"] = key.pk
     values["content_hash"] = record.content_hash
     values["ingested_at"] = now
-    values["input_tokens"] = sum(values[f] or 0 for f in INPUT_FEE_ITEMS)
-    values["output_tokens"] = sum(values[f] or 0 for f in OUTPUT_FEE_ITEMS)
+    values["input_tokens"], values["output_tokens"] = token_totals(values.__getitem__)
     generation = NewGeneration(values, account, key)
     # A record that reports its own nonpaymentAmount was settled by the gateway.
     generation.gateway_settled = "nonpayment_amount" in record.fields
@@ -304,11 +294,15 @@ def _generation(record, account, key, price_book, now):
     return generation
 
 
-def _detail(code, amounts, extra):
+def _detail(code, rate, origin, discount, bill, extra=None):
     """One stored line of Rating.details."""
-    line = {"fee_item_code": code}
-    for name in ("rate", "origin_amount", "discount_amount", "bill_amount"):
-        line[name] = amounts[name]
+    line = {
+        "fee_item_code": code,
+        "rate": rate,
+        "origin_amount": origin,
+        "discount_amount": discount,
+        "bill_amount": bill,
+    }
     if extra:
         line["extra"] = extra
     return line
@@ -323,7 +317,17 @@ def _rate(generation, record, price_book):
         r = record.rating
         origin, discount, bill = r["origin_amount"], r["discount_amount"], r["bill_amount"]
         rating = (r["price_version"], r["service_code"], origin, discount, bill, False, r["extra"])
-        details = [_detail(d["fee_item_code"], d, d["extra"]) for d in r["details"]]
+        details = [
+            _detail(
+                d["fee_item_code"],
+                d["rate"],
+                d["origin_amount"],
+                d["discount_amount"],
+                d["bill_amount"],
+                d["extra"],
+            )
+            for d in r["details"]
+        ]
     else:
         result = price_book.rate(
             generation.model_slug, generation.fee_tokens(), at=generation.created_at
@@ -338,13 +342,13 @@ def _rate(generation, record, price_book):
             )
             rating = (result.price_version, result.service_code, origin, discount, bill, True, {})
             details = [
-                {
-                    "fee_item_code": line.fee_item_code,
-                    "rate": line.rate,
-                    "origin_amount": line.origin_amount,
-                    "discount_amount": line.discount_amount,
-                    "bill_amount": line.bill_amount,
-                }
+                _detail(
+                    line.fee_item_code,
+                    line.rate,
+                    line.origin_amount,
+                    line.discount_amount,
+                    line.bill_amount,
+                )
                 for line in result.lines
             ]
     if rating is not None:

@@ -58,8 +58,8 @@ class Generation(models.Model):
     generation_id = models.CharField(max_length=64)
     # No index of its own: gen_account_time (account, created_at, id) serves every lookup by
     # account, deletes included. No database foreign keys on a generation's account and key:
-    # ingestion creates both first in the same transaction, and the per-row checks cost more
-    # than any other part of PostgreSQL's work (see billing.models.Rating.generation).
+    # ingestion creates both first in the same transaction, and PostgreSQL's per-row checks
+    # were a large share of its time per record (see billing.models.Rating.generation).
     account = models.ForeignKey(
         Account,
         on_delete=models.CASCADE,
@@ -158,16 +158,30 @@ class Generation(models.Model):
         return self.origin_amount is not None
 
     def fee_tokens(self):
-        """nativeFeeTokens as sent: known items that were present, then unknown ones."""
-        tokens = {
-            item: getattr(self, item) for item in FEE_ITEMS if getattr(self, item) is not None
-        }
-        tokens.update(self.other_fee_tokens or {})
-        return tokens
+        return fee_tokens(self.__getattribute__, self.other_fee_tokens)
 
     def compute_token_totals(self):
-        self.input_tokens = sum(getattr(self, f) or 0 for f in INPUT_FEE_ITEMS)
-        self.output_tokens = sum(getattr(self, f) or 0 for f in OUTPUT_FEE_ITEMS)
+        self.input_tokens, self.output_tokens = token_totals(self.__getattribute__)
+
+
+def fee_tokens(count_of, other):
+    """nativeFeeTokens as sent: known items that were present, then unknown ones.
+    `count_of(item)` is a fee item's column value (None when absent)."""
+    tokens = {}
+    for item in FEE_ITEMS:
+        count = count_of(item)
+        if count is not None:
+            tokens[item] = count
+    tokens.update(other or {})
+    return tokens
+
+
+def token_totals(count_of):
+    """(Input Tokens, Output Tokens) from the fee item columns, as the README defines them."""
+    return (
+        sum(count_of(item) or 0 for item in INPUT_FEE_ITEMS),
+        sum(count_of(item) or 0 for item in OUTPUT_FEE_ITEMS),
+    )
 
 
 class Stage(models.TextChoices):

@@ -71,3 +71,12 @@ def store(*records):
 
 def make_generation(**overrides):
     return store(make_record(**overrides))[0]
+
+
+def post_records(client, token, body, content_type="application/json"):
+    """POST /api/v1/generations with an ingest token; body as JSON-able data or text."""
+    if not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    return client.post(
+        "/api/v1/generations", body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}"
+    )

@@ -6,16 +6,10 @@ import pytest
 
 from billing.models import Account, Rating
 from logs.models import ApiKey, Generation, StagePayload
-from tests.factories import EXAMPLE_TEXT, make_record
+from tests.factories import EXAMPLE_TEXT, make_record, post_records
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/generations"
-
-
-def _post(client, token, body, content_type="application/json"):
-    if not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    return client.post(URL, body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def _nothing_stored():
@@ -51,7 +45,7 @@ def _nothing_stored():
 def test_bad_record_is_400_naming_the_field_and_stores_nothing(
     client, ingest_token, overrides, field
 ):
-    response = _post(client, ingest_token, make_record(**overrides))
+    response = post_records(client, ingest_token, make_record(**overrides))
     assert response.status_code == 400
     body = response.json()
     assert body["rejected"] == 1
@@ -71,27 +65,27 @@ def test_valid_record_with_stages_is_stored(client, ingest_token):
             "user_response": {"headers": {}, "body": 'data: {"x": 1}\n\ndata: [DONE]\n\n'},
         }
     )
-    response = _post(client, ingest_token, record)
+    response = post_records(client, ingest_token, record)
     assert response.status_code == 200
     stages = dict(StagePayload.objects.values_list("stage", "body_format"))
     assert stages == {"user_request": "json", "user_response": "text"}
 
 
 def test_array_of_records_is_accepted(client, ingest_token):
-    response = _post(client, ingest_token, [make_record(), make_record()])
+    response = post_records(client, ingest_token, [make_record(), make_record()])
     assert response.status_code == 200
     assert response.json()["created"] == 2
 
 
 def test_accounts_and_keys_are_created_on_first_sight(client, ingest_token):
-    _post(client, ingest_token, make_record(accountId="NEWACCOUNT01", apiKeyId="NEWKEY01"))
+    post_records(client, ingest_token, make_record(accountId="NEWACCOUNT01", apiKeyId="NEWKEY01"))
     key = ApiKey.objects.get(external_id="NEWKEY01")
     assert key.account.external_id == "NEWACCOUNT01"
 
 
 def test_key_of_another_account_is_rejected(client, ingest_token):
-    _post(client, ingest_token, make_record(accountId="ACC1", apiKeyId="KEY1"))
-    response = _post(client, ingest_token, make_record(accountId="ACC2", apiKeyId="KEY1"))
+    post_records(client, ingest_token, make_record(accountId="ACC1", apiKeyId="KEY1"))
+    response = post_records(client, ingest_token, make_record(accountId="ACC2", apiKeyId="KEY1"))
     assert response.status_code == 400
     assert response.json()["results"][0]["errors"][0]["field"] == "apiKeyId"
     assert Generation.objects.count() == 1
@@ -106,25 +100,25 @@ def test_without_ingest_token_is_401(client):
 
 
 def test_not_json_is_400(client, ingest_token):
-    response = _post(client, ingest_token, "{not json")
+    response = post_records(client, ingest_token, "{not json")
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["error"]
 
 
 def test_empty_body_is_400(client, ingest_token):
-    response = _post(client, ingest_token, "")
+    response = post_records(client, ingest_token, "")
     assert response.status_code == 400
     assert "empty" in response.json()["error"]
 
 
 def test_not_utf8_is_400(client, ingest_token):
-    response = _post(client, ingest_token, b'{"generationId": "\xff\xfe"}')
+    response = post_records(client, ingest_token, b'{"generationId": "\xff\xfe"}')
     assert response.status_code == 400
     assert "UTF-8" in response.json()["error"]
 
 
 def test_record_that_is_not_an_object_is_rejected(client, ingest_token):
-    response = _post(client, ingest_token, [1])
+    response = post_records(client, ingest_token, [1])
     assert response.status_code == 400
     assert response.json()["results"][0]["errors"][0]["field"] == "(record)"
 
@@ -137,7 +131,7 @@ def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(client, in
         ' "body": {"messages": [{"role": "user", "content": "bad \\udcff pair \\ud83d\\ude00"}]}},'
         ' "user_response": {"headers": {}, "body": "data: \\u0000\\n\\n"}}}'
     )
-    response = _post(client, ingest_token, text)
+    response = post_records(client, ingest_token, text)
     assert response.status_code == 200, response.content
     stages = {s.stage: s for s in StagePayload.objects.all()}
     assert stages["user_request"].headers == {"x-odd": "a\ufffdb"}

@@ -13,21 +13,14 @@ from hypothesis import strategies as st
 
 from billing.models import Charge, Rating
 from logs.models import Generation, HourlyRollup, StagePayload
-from tests.factories import make_record
+from tests.factories import make_record, post_records
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/generations"
-
-
-def _post(client, token, body, content_type="application/json"):
-    if not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    return client.post(URL, body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def test_ndjson_body_is_accepted(client, ingest_token):
     lines = "\n".join(json.dumps(make_record()) for _ in range(3)) + "\n"
-    response = _post(client, ingest_token, lines, "application/x-ndjson")
+    response = post_records(client, ingest_token, lines, "application/x-ndjson")
     assert response.status_code == 200
     assert response.json()["created"] == 3
 
@@ -35,7 +28,7 @@ def test_ndjson_body_is_accepted(client, ingest_token):
 def test_partly_bad_batch_is_207_with_outcomes_in_input_order(client, ingest_token):
     good1, good2 = make_record(), make_record()
     bad = make_record(latency=-1)
-    response = _post(client, ingest_token, [good1, bad, good2])
+    response = post_records(client, ingest_token, [good1, bad, good2])
     assert response.status_code == 207
     body = response.json()
     assert [r["status"] for r in body["results"]] == ["created", "rejected", "created"]
@@ -48,9 +41,9 @@ def test_partly_bad_batch_is_207_with_outcomes_in_input_order(client, ingest_tok
 
 def test_duplicates_keep_the_first_write_and_say_whether_content_differed(client, ingest_token):
     record = make_record(finishReason="stop")
-    _post(client, ingest_token, record)
-    same = _post(client, ingest_token, record).json()["results"][0]
-    changed = _post(client, ingest_token, {**record, "finishReason": "length"}).json()
+    post_records(client, ingest_token, record)
+    same = post_records(client, ingest_token, record).json()["results"][0]
+    changed = post_records(client, ingest_token, {**record, "finishReason": "length"}).json()
     assert same == {
         "index": 0,
         "generationId": record["generationId"],
@@ -63,14 +56,14 @@ def test_duplicates_keep_the_first_write_and_say_whether_content_differed(client
 
 def test_a_generation_id_twice_in_one_batch_is_created_once(client, ingest_token):
     record = make_record()
-    body = _post(client, ingest_token, [record, record]).json()
+    body = post_records(client, ingest_token, [record, record]).json()
     assert [r["status"] for r in body["results"]] == ["created", "duplicate"]
     assert Generation.objects.count() == 1
 
 
 def test_too_many_records_is_413(client, ingest_token, settings):
     settings.INGEST_MAX_RECORDS = 2
-    response = _post(client, ingest_token, [make_record() for _ in range(3)])
+    response = post_records(client, ingest_token, [make_record() for _ in range(3)])
     assert response.status_code == 413
     assert "limit is 2" in response.json()["error"]
     assert Generation.objects.count() == 0
@@ -78,18 +71,18 @@ def test_too_many_records_is_413(client, ingest_token, settings):
 
 def test_too_large_a_body_is_413(client, ingest_token, settings):
     settings.INGEST_MAX_BYTES = 2000
-    response = _post(client, ingest_token, [make_record() for _ in range(10)])
+    response = post_records(client, ingest_token, [make_record() for _ in range(10)])
     assert response.status_code == 413
     assert "larger than 2000 bytes" in response.json()["error"]
 
 
 def test_deeply_nested_json_is_rejected_cleanly(client, ingest_token):
     deep = '{"generationId": "DEEP", "nested": ' + "[" * 5000 + "]" * 5000 + "}"
-    response = _post(client, ingest_token, deep)
+    response = post_records(client, ingest_token, deep)
     assert response.status_code == 400
     assert "nested" in response.json()["error"]
     deeper = "[" * 100_000 + "]" * 100_000
-    assert _post(client, ingest_token, deeper).status_code == 400
+    assert post_records(client, ingest_token, deeper).status_code == 400
     assert Generation.objects.count() == 0
 
 
@@ -98,7 +91,7 @@ def test_a_stage_body_over_the_limit_is_stored_truncated_and_flagged(
 ):
     settings.INGEST_MAX_STAGE_BYTES = 4096
     text = "data: " + "x" * 10_000 + "\n\n"
-    _post(
+    post_records(
         client, ingest_token, make_record(stages={"user_response": {"headers": {}, "body": text}})
     )
     stage = StagePayload.objects.get()
@@ -107,7 +100,9 @@ def test_a_stage_body_over_the_limit_is_stored_truncated_and_flagged(
 
 
 def test_finish_reasons_are_stored_as_given(client, ingest_token):
-    _post(client, ingest_token, make_record(finishReason="SAFETY", nativeFinishReason="Safety"))
+    post_records(
+        client, ingest_token, make_record(finishReason="SAFETY", nativeFinishReason="Safety")
+    )
     generation = Generation.objects.get()
     assert (generation.finish_reason, generation.native_finish_reason) == ("SAFETY", "Safety")
 
@@ -122,7 +117,7 @@ def test_database_unavailable_is_503_with_retry_after_and_writes_nothing(
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr("logs.ingest.settle", broken)
-    response = _post(client, ingest_token, [make_record(), make_record()])
+    response = post_records(client, ingest_token, [make_record(), make_record()])
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert Generation.objects.count() == 0
@@ -152,7 +147,7 @@ def test_eight_clients_posting_the_same_batch_yield_one_row_per_generation(price
         try:
             client = Client()
             barrier.wait()
-            response = _post(client, ingest_token, body)
+            response = post_records(client, ingest_token, body)
             results.append((response.status_code, response.json()))
         except Exception as exc:  # noqa: BLE001
             errors.append(repr(exc))
@@ -218,7 +213,7 @@ def test_no_secret_reaches_the_database(client, ingest_token, settings):
             "user_response": {"headers": {}, "body": f"data: {json.dumps({'c': text})}\n\n"},
         },
     )
-    assert _post(client, ingest_token, record).status_code == 200
+    assert post_records(client, ingest_token, record).status_code == 200
     stored = []
     for stage in StagePayload.objects.all():
         stored.append(stage.body)
@@ -305,9 +300,9 @@ def test_random_malformed_input_never_causes_a_5xx_or_partial_rows(
 ):
     before = Generation.objects.count()
     if noise is not None:
-        response = _post(client, ingest_token, noise)
+        response = post_records(client, ingest_token, noise)
         assert response.status_code < 500
-    response = _post(client, ingest_token, batch)
+    response = post_records(client, ingest_token, batch)
     assert response.status_code in (200, 207, 400), response.content
     created = (
         response.json().get("created", 0)

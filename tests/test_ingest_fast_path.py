@@ -13,7 +13,7 @@ from billing.models import Rating
 from logs.ingest import ingest
 from logs.metadata import json_depth
 from logs.models import Generation, StagePayload
-from tests.factories import make_record
+from tests.factories import make_record, post_records
 
 pytestmark = pytest.mark.django_db
 
@@ -141,12 +141,7 @@ def test_json_depth_ignores_brackets_inside_strings():
 def test_a_line_separator_inside_an_ndjson_string_does_not_split_the_line(client, ingest_token):
     record = make_record(model="Model\u2028Name\u0085X")
     body = json.dumps(record, ensure_ascii=False) + "\n"
-    response = client.post(
-        "/api/v1/generations",
-        body.encode(),
-        content_type="application/x-ndjson",
-        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
-    )
+    response = post_records(client, ingest_token, body.encode(), "application/x-ndjson")
     assert response.status_code == 200, response.content
     assert Generation.objects.get().model_name == "Model\u2028Name\u0085X"
 
@@ -219,20 +214,10 @@ def test_a_batch_mixing_stored_and_new_ids_stores_only_the_new_whole(client, ing
     # fail and the batch falls back to INSERT ... ON CONFLICT DO NOTHING. Nothing of the
     # failed attempt may remain, and the new records must be stored with all their rows.
     stored = [make_record(stages=STAGES) for _ in range(3)]
-    client.post(
-        "/api/v1/generations",
-        json.dumps(stored),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
-    )
+    post_records(client, ingest_token, json.dumps(stored))
     fresh = [make_record(stages=STAGES) for _ in range(3)]
     batch = [fresh[0], stored[1], fresh[1], stored[2], fresh[2]]
-    response = client.post(
-        "/api/v1/generations",
-        json.dumps(batch),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
-    )
+    response = post_records(client, ingest_token, json.dumps(batch))
     assert [r["status"] for r in response.json()["results"]] == [
         "created",
         "duplicate",
@@ -259,12 +244,7 @@ def test_nul_anywhere_in_a_record_is_stored_as_a_replacement_character(client, i
         ' "body": {"content": "c\\u0000d"}},'
         ' "user_response": {"headers": {}, "body": "data: \\u0000\\n\\n"}}}'
     )
-    response = client.post(
-        "/api/v1/generations",
-        text,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
-    )
+    response = post_records(client, ingest_token, text)
     assert response.status_code == 200, response.content
     generation = Generation.objects.get()
     assert generation.model_name == "Model\ufffdX"
@@ -305,12 +285,8 @@ def test_a_posted_record_kept_as_text_renders_on_the_details_page(
         },
         "user_response": {"headers": {}, "body": 'data: {"choices": []}\n\ndata: [DONE]\n\n'},
     }
-    posted = client.post(
-        "/api/v1/generations",
-        json.dumps(record),  # ASCII-only: "R\u00e9sum\u00e9", stored as sent
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {ingest_token}",
-    )
+    # json.dumps is ASCII-only: "R\u00e9sum\u00e9", stored as sent.
+    posted = post_records(client, ingest_token, json.dumps(record))
     assert posted.status_code == 200
     client.force_login(owner)
     page = client.get(f"/logs/{record['generationId']}/", {"view": view})

@@ -16,22 +16,6 @@ def _fields(model, field_names):
     return [model._meta.get_field(name) for name in field_names]
 
 
-def _pg_rows(fields, rows):
-    """The rows with JSON columns encoded. Only those columns are touched: this runs for
-    every row of every batch."""
-    json_columns = [(i, f.null) for i, f in enumerate(fields) if isinstance(f, JSONField)]
-    if not json_columns:
-        yield from rows
-        return
-    encode = _JSON.encode
-    for row in rows:
-        row = list(row)
-        for i, nullable in json_columns:
-            value = row[i]
-            row[i] = None if value is None and nullable else encode(value).decode()
-        yield row
-
-
 # Binary COPY: PostgreSQL reads each value as its length and bytes, instead of scanning
 # every byte of kilobyte-long bodies for delimiters and escapes and parsing numbers and
 # times from text (half the time per stage row, measured). psycopg writes the binary forms
@@ -61,8 +45,9 @@ def _binary_types(fields):
     return types
 
 
-def _binary_rows(fields, rows):
-    """The rows with JSON columns as jsonb's binary form."""
+def _encoded_rows(fields, rows, binary):
+    """The rows with JSON columns encoded: jsonb's binary form, or text. Only those columns
+    are touched: this runs for every row of every batch."""
     json_columns = [(i, f.null) for i, f in enumerate(fields) if isinstance(f, JSONField)]
     if not json_columns:
         yield from rows
@@ -72,31 +57,37 @@ def _binary_rows(fields, rows):
         row = list(row)
         for i, nullable in json_columns:
             value = row[i]
-            row[i] = None if value is None and nullable else b"\x01" + encode(value)
+            if value is not None or not nullable:
+                row[i] = b"\x01" + encode(value) if binary else encode(value).decode()
         yield row
 
 
-def _copy_in(cursor, model, fields, rows, ids=None):
-    """COPY rows into the model's table: binary where every column type is known, else text.
-    With `ids`, each row goes in with the next of them as its primary key."""
+def _copy_in(cursor, table, fields, rows):
+    """COPY rows into table: binary where every column type is known, else text."""
     quote = connection.ops.quote_name
-    if ids is not None:
-        fields = [model._meta.pk, *fields]
-        rows = ((pk, *row) for pk, row in zip(ids, rows, strict=True))
     columns = ", ".join(quote(f.column) for f in fields)
     types = _binary_types(fields)
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    if types is None:
-        rows = _pg_rows(fields, rows)
-    else:
+    sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
+    if types is not None:
         sql += " (FORMAT BINARY)"
-        rows = _binary_rows(fields, rows)
     with cursor.cursor.copy(sql) as copy:
         if types is not None:
             copy.set_types(types)
         write = copy.write_row
-        for row in rows:
+        for row in _encoded_rows(fields, rows, binary=types is not None):
             write(row)
+
+
+def _staged(cursor, model, fields, rows, staging):
+    """Rows COPYed into a temporary table shaped like the model's columns, for one statement
+    that COPY cannot do itself (skip conflicts, add, update). The caller truncates it."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote(staging)} ON COMMIT DROP AS "  # noqa: S608
+        f"SELECT {columns} FROM {quote(model._meta.db_table)} WITH NO DATA"
+    )
+    _copy_in(cursor, staging, fields, rows)
 
 
 def _sqlite_row(fields, row):
@@ -113,7 +104,7 @@ def insert_rows(model, field_names, rows):
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy_in(cursor, model, fields, rows)
+            _copy_in(cursor, model._meta.db_table, fields, rows)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
             cursor.executemany(
@@ -142,13 +133,7 @@ def insert_ignoring_conflicts(model, field_names, rows, conflict_field, returnin
                     return [(pk, row[conflict_at]) for pk, row in zip(ids, rows, strict=True)]
             # COPY cannot skip conflicts itself: stage the rows in a temporary table and move
             # them in one statement that can.
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS _ingest_stage ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY _ingest_stage ({columns}) FROM STDIN") as copy:
-                for row in _pg_rows(fields, rows):
-                    copy.write_row(row)
+            _staged(cursor, model, fields, rows, "_ingest_stage")
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _ingest_stage "  # noqa: S608
                 f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {back}"
@@ -177,7 +162,7 @@ def _copy_if_all_new(cursor, model, fields, rows):
     """The usual case, where no row is stored yet: COPY straight into the table, with ids
     drawn from its sequence beforehand, inside a savepoint. Returns the ids in row order, or
     None when any row conflicted, leaving nothing of the attempt behind. (Staging every batch
-    in a temporary table to skip conflicts cost a quarter of PostgreSQL's time per record.)"""
+    in a temporary table to skip conflicts wrote and read each row twice.)"""
     table = model._meta.db_table
     pk = model._meta.pk.column
     cursor.execute(
@@ -187,7 +172,8 @@ def _copy_if_all_new(cursor, model, fields, rows):
     ids = [row[0] for row in cursor.fetchall()]
     savepoint = transaction.savepoint()
     try:
-        _copy_in(cursor, model, fields, rows, ids=ids)
+        with_ids = ((pk_value, *row) for pk_value, row in zip(ids, rows, strict=True))
+        _copy_in(cursor, table, [model._meta.pk, *fields], with_ids)
     except psycopg.errors.UniqueViolation:
         # Some were stored already (a retried or concurrent batch): the caller's
         # INSERT ... ON CONFLICT DO NOTHING sorts out which.
@@ -213,14 +199,8 @@ def upsert_adding(model, key_names, sum_names, rows):
     update = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS _upsert_{model._meta.db_table} "  # noqa: S608
-                f"ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
-            )
             staging = f"_upsert_{model._meta.db_table}"
-            with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-                for row in _pg_rows(fields, rows):
-                    copy.write_row(row)
+            _staged(cursor, model, fields, rows, staging)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
                 f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {update}"
@@ -253,13 +233,7 @@ def update_rows(model, field_names, rows):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             staging = f"_update_{model._meta.db_table}"
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in _pg_rows(fields, rows):
-                    copy.write_row(row)
+            _staged(cursor, model, fields, rows, staging)
             assignments = ", ".join(f"{c} = s.{c}" for c in columns[1:])
             cursor.execute(
                 f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s "  # noqa: S608
