@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
+from pathlib import Path
 
 from .metadata import amount_string, loads, plain_number
 
@@ -582,6 +583,11 @@ class _Timeline:
         if index == count - 1:
             return self.now - timedelta(milliseconds=rng.randint(2_000, 29_000))
         return min(self.at((index + rng.random()) / count), self.now - timedelta(seconds=30))
+
+
+# The spec's raw metadata example, kept in the repository: load_demo and the tests read it
+# from here, so a fresh clone has everything it needs.
+SPEC_EXAMPLE_PATH = Path(__file__).resolve().parent / "fixtures" / "spec_example.json"
 
 
 def spec_example(text, *, seed=42, with_payloads=True):

@@ -5,15 +5,13 @@ import copy
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from logs.demo import SPEC_EXAMPLE_PATH
 from logs.ingest import ingest
 from logs.metadata import loads
 from logs.models import Generation
 
-SPEC_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "spec"
-EXAMPLE_PATH = SPEC_DIR / "generation-example.json"
-EXAMPLE_TEXT = EXAMPLE_PATH.read_text()
+EXAMPLE_TEXT = SPEC_EXAMPLE_PATH.read_text()
 EXAMPLE = json.loads(EXAMPLE_TEXT)
 
 ACCOUNT_A = "2533AC0Q5MIe14613672"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import example_record, make_record, store
+from tests.factories import EXAMPLE_TEXT, example_record, make_record, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -154,11 +154,7 @@ def test_copy_button_puts_exactly_the_raw_metadata_on_the_clipboard(login_page, 
     copied = page.evaluate("navigator.clipboard.readText()")
     api = page.request.get(f"{live_server.url}/api/v1/generation?id={full.generation_id}")
     assert copied == api.text()
-    assert json.loads(copied) == json.loads(
-        (
-            Path(__file__).parent.parent.parent / "shared" / "spec" / "generation-example.json"
-        ).read_text()
-    )
+    assert json.loads(copied) == json.loads(EXAMPLE_TEXT)
 
 
 def test_hostile_payloads_render_as_text_and_never_run(login_page, hostile, live_server):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections, transaction
@@ -21,7 +20,6 @@ from logs import demo
 from logs.ingest import CREATED, DUPLICATE, REJECTED, ingest
 from logs.models import ApiKey
 
-EXAMPLE_PATH = settings.BASE_DIR.parent / "shared" / "spec" / "generation-example.json"
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the point of a demo account
 PROGRESS_FROM = 10_000  # records; smaller runs end before a progress bar would say anything
@@ -67,10 +65,10 @@ class Command(BaseCommand):
 
         with_payloads = not without_payloads
         example = None
-        if count and EXAMPLE_PATH.exists():
+        if count:
             # The spec's example takes the place of one generated record.
             example = demo.spec_example(
-                EXAMPLE_PATH.read_text(), seed=seed, with_payloads=with_payloads
+                demo.SPEC_EXAMPLE_PATH.read_text(), seed=seed, with_payloads=with_payloads
             )
         job = _Job(count - 1 if example else count, timezone.now(), days, seed, with_payloads)
         ranges = [(i, min(i + batch_size, job.count)) for i in range(0, job.count, batch_size)]
