@@ -10,6 +10,16 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/logs/", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
     path("api/v1/generation", api.generation_detail, name="api_generation"),
     path("api/v1/generations", api.generations_ingest, name="api_generations"),
