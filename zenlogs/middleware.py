@@ -1,7 +1,13 @@
+import logging
 import zoneinfo
 from urllib.parse import unquote
 
+from django.db import DatabaseError
 from django.utils import timezone
+
+from .views import UNAVAILABLE, database_unavailable
+
+log = logging.getLogger(__name__)
 
 # No inline script or style anywhere: htmx and our JS are static files, so a payload that
 # slips past escaping still cannot run. Pygments output uses classes, not style attributes.
@@ -51,3 +57,24 @@ class UserTimezoneMiddleware:
             timezone.activate(zone)
         request.timezone = zone or timezone.get_default_timezone()
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a database outage into 503 with Retry-After instead of a 500 and a traceback.
+
+    On the API every database error is a 503: gateways retry a 503, and a request that failed
+    on the database wrote nothing (ingest runs in one transaction). In the console only
+    connection-level errors are, so a bug still shows up as a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        on_api = request.path.startswith("/api/")
+        if isinstance(exception, UNAVAILABLE) or (on_api and isinstance(exception, DatabaseError)):
+            log.warning("%s %s: database unavailable: %s", request.method, request.path, exception)
+            return database_unavailable(request)
+        return None

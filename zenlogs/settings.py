@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "zenlogs.middleware.ContentSecurityPolicyMiddleware",
     "zenlogs.middleware.UserTimezoneMiddleware",
+    # Last, so its process_exception sees a view's database error before any other.
+    "zenlogs.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "zenlogs.urls"
@@ -178,6 +180,22 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# DEPLOY_HTTPS=1: the site is served only over HTTPS, usually behind a proxy that terminates
+# TLS and says so in X-Forwarded-Proto. Only set it behind such a proxy, which must overwrite
+# the header a client sends: otherwise a client could claim HTTPS.
+DEPLOY_HTTPS = _env_bool("DEPLOY_HTTPS", False)
+if DEPLOY_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # A site that is HTTPS-only on every subdomain for a year qualifies for the browsers'
+    # preload list; the header only allows submitting the domain, it submits nothing.
+    SECURE_HSTS_PRELOAD = True
+    # Load balancers probe the health check on the plain-HTTP port of each instance.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Ingestion limits (the ingest API and import command share them).
 INGEST_MAX_RECORDS = _env_int("INGEST_MAX_RECORDS", 10_000, minimum=1)

@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 
 from billing import views as billing_views
 from logs import api
+from zenlogs import views as site_views
+
+handler500 = "zenlogs.views.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/logs/", permanent=False)),
@@ -21,6 +24,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
+    path("healthz", site_views.healthz, name="healthz"),
     path("api/v1/generation", api.generation_detail, name="api_generation"),
     path("api/v1/generations", api.generations_ingest, name="api_generations"),
     path("logs/", include("logs.urls")),
