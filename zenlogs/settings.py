@@ -141,7 +141,14 @@ TEMPLATES = [
     }
 ]
 
-AUTH_PASSWORD_VALIDATORS = []
+# Checked where a user picks a password (the password change form, createsuperuser); the
+# commands that set one for a user (create_user, load_demo's demo/demo) are the operator's call.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/logs/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
