@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
+from zenlogs.keyset import KeysetQuerySet
 
 # Money: 10 decimal places leaves room below the micro-dollar for rates; amounts are
 # rounded to 6 places by the rating engine (see billing/rating.py).
@@ -212,17 +213,9 @@ class Wallet(models.Model):
         return f"{self.account.external_id} {self.get_kind_display()}: {self.balance}"
 
 
-class LedgerEntryQuerySet(models.QuerySet):
+class LedgerEntryQuerySet(KeysetQuerySet):
     def for_account(self, account):
         return self.filter(account=account)
-
-    def newest_first(self):
-        return self.order_by("-created_at", "-id")
-
-    def older_than(self, created_at, pk):
-        return self.filter(
-            models.Q(created_at__lt=created_at) | models.Q(created_at=created_at, id__lt=pk)
-        )
 
 
 class LedgerEntry(models.Model):

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,7 +10,7 @@ from logs.filters import Cursor, CursorField
 
 from . import usage
 from .accounts import SESSION_KEY, current_account, user_accounts
-from .models import LedgerEntry, Wallet
+from .models import Charge, LedgerEntry, Wallet
 from .settlement import balances
 
 LEDGER_PAGE_SIZE = 50
@@ -47,12 +47,19 @@ def _ledger_page(account, cursor, size):
     rows to learn whether there is an older page: no OFFSET, no COUNT."""
     entries = (
         LedgerEntry.objects.for_account(account)
-        .select_related("wallet")
+        # The wallet (one of two) by a query of its own: joined, PostgreSQL without
+        # statistics took it for a filter that drops most rows, and sorted the whole ledger
+        # rather than read 51 lines off ledger_time.
+        .prefetch_related("wallet")
         # Only the generation's public id and its charge's status, not the whole row with
-        # its JSON columns.
+        # its JSON columns. The generation may have been pruned (its id is then NULL and the
+        # page shows the line's note, unlinked); the charge is kept, so its status is read
+        # from the charge itself, not through the generation.
         .annotate(
             generation_ref=F("generation__generation_id"),
-            charge_status=F("generation__charge__status"),
+            charge_status=Subquery(
+                Charge.objects.filter(pk=OuterRef("generation_id")).values("status")
+            ),
         )
         .newest_first()
     )

@@ -3,28 +3,51 @@ rows, both read in keyset chunks so memory stays flat at any row count."""
 
 import contextlib
 
+from django.db import connections, transaction
 from django.db.models import Prefetch
 
 from billing.models import FEE_ITEMS
 
 from .metadata import amount_string, format_created_at, loads, to_raw_metadata
-from .models import StagePayload
+from .models import ApiKey, StagePayload
 
 CHUNK = 1000
+# A chunk's API keys in one small query of their own. Joined, a seven-row table let
+# PostgreSQL without statistics hash the whole remaining window and sort it for every chunk
+# (0.4 s a chunk for the CSV at a million rows, 2.6 s for JSONL) instead of reading 1,000
+# rows off the index.
+_KEY = Prefetch("api_key", queryset=ApiKey.objects.only("external_id"))
 
 
 def in_chunks(queryset, size=CHUNK):
     """Yields the queryset's rows newest first, `size` at a time, by keyset: no OFFSET and no
     long-lived cursor, so a million-row export is as cheap per row as the first page."""
     ordered = queryset.newest_first()
-    last = None
-    while True:
-        page = ordered if last is None else ordered.older_than(last.created_at, last.pk)
-        rows = list(page[:size])
-        if not rows:
-            return
+    rows = _in_index_order(ordered[:size])
+    while rows:
         yield from rows
         last = rows[-1]
+        rows = _in_index_order(ordered.older_than(last.created_at, last.pk)[:size])
+
+
+def _in_index_order(chunk):
+    """The chunk's rows, read by walking an index in the export's order. An export reads the
+    whole window, and only that walk keeps the total linear: a plan that sorts reads all that
+    is left of the window again for every chunk. PostgreSQL without statistics misjudges how
+    many rows a chunk's conditions leave and picks the sort whenever its guess falls below
+    the LIMIT (0.2 s a chunk at a million rows; 1.3 s for the first chunk of an account's
+    JSONL), so sorts are ruled out for the chunk's statement."""
+    connection = connections[chunk.db]
+    if connection.vendor != "postgresql":
+        return list(chunk)
+    with transaction.atomic(using=chunk.db), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_sort')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SET LOCAL enable_sort = off")
+        rows = list(chunk)
+        # SET LOCAL lasts to the end of the outermost transaction, a caller's included.
+        cursor.execute("SELECT set_config('enable_sort', %s, true)", [previous])
+    return rows
 
 
 def _stage_json(payload):
@@ -41,10 +64,10 @@ def _stage_json(payload):
 
 def export_records(queryset):
     """Yields raw metadata dicts with a "stages" object, as the ingest API accepts them.
-    Each keyset chunk prefetches its stages: a constant number of queries per thousand
-    generations."""
-    rows = queryset.select_related("account", "api_key", "rating").prefetch_related(
-        Prefetch("stages", queryset=StagePayload.objects.order_by("stage"))
+    Each keyset chunk prefetches its stages, account and key: a constant number of queries
+    per thousand generations. Account and key are not joined: see _KEY."""
+    rows = queryset.select_related("rating").prefetch_related(
+        "account", _KEY, Prefetch("stages", queryset=StagePayload.objects.order_by("stage"))
     )
     for generation in in_chunks(rows):
         record = to_raw_metadata(generation)
@@ -91,12 +114,12 @@ def _cell(value):
 
 def csv_rows(queryset):
     yield CSV_HEADER
-    rows = queryset.select_related("api_key").only(
+    rows = queryset.prefetch_related(_KEY).only(
         "created_at",
         "generation_id",
         "model_slug",
         "provider_slug",
-        "api_key__external_id",
+        "api_key",
         "input_tokens",
         "output_tokens",
         *FEE_ITEMS,

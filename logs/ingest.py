@@ -13,16 +13,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import msgspec
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.models import Account, Rating
+from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
 from billing.settlement import settle
 from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
 
 from .metadata import read_record, record_id
-from .models import ApiKey, Generation, StagePayload, fee_tokens, token_totals
+from .models import (
+    ApiKey,
+    Facet,
+    Generation,
+    HourlyRollup,
+    StagePayload,
+    fee_tokens,
+    token_totals,
+)
 from .redact import might_hold_secret, redact_value
 from .rollups import add_facets, rollup_rows, write_rollups
 
@@ -55,6 +63,20 @@ def ingest(records, *, price_book=None):
     (generation, stages, rating) or not at all."""
     with collector_paused():
         return _ingest(records, price_book)
+
+
+def analyze_ingested_tables():
+    """Fresh planner statistics, on PostgreSQL, for every table ingest() writes. A bulk load
+    ends before autovacuum looks at them, and until then the planner guesses: 3.3 s for one
+    filtered list page at 10M rows. Seconds to run, whatever the table size (it samples)."""
+    if connection.vendor != "postgresql":
+        return
+    written = (Generation, StagePayload, Rating, Charge, LedgerEntry, HourlyRollup)
+    # The small ones too: a table the planner has never measured is sized from its pages.
+    written += (Account, ApiKey, Facet, Wallet)
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in written)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 _pause_lock = threading.Lock()

@@ -10,17 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from .models import Generation, HourlyRollup
 
 SAMPLE_CAP = 10_000
-DIMENSION_FILTERS = {
-    "api_key": ("api_key", "api_key__external_id__in"),
-    "provider": ("provider", "provider_slug__in"),
-    "model": ("model", "model_slug__in"),
-    "finish_reason": ("finish_reason", "finish_reason__in"),
-}
+# The list filters that have a rollup dimension of the same name.
+DIMENSION_FILTERS = ("api_key", "provider", "model", "finish_reason")
 
 
 @dataclass
@@ -86,15 +82,15 @@ def summarize(account, filterset):
     used = [name for name in DIMENSION_FILTERS if data.get(name)]
     if data.get("request_id") or len(used) > 1:
         return _sampled(filterset.qs)
+    raw = Generation.objects.for_account(account)
     if used:
-        dimension, lookup = DIMENSION_FILTERS[used[0]]
-        values = list(data[used[0]])
-        raw_filter = Q(**{lookup: values})
+        dimension, values = used[0], list(data[used[0]])
+        # The list's own filter, so the edge hours count exactly the rows the list shows.
+        raw = filterset.filters[dimension].filter(raw, data[dimension])
     else:
-        dimension, values, raw_filter = "all", [""], Q()
+        dimension, values = "all", [""]
     start, end = filterset.clean_window()
     rollups = HourlyRollup.objects.for_account(account).dimension(dimension, values)
-    raw = Generation.objects.for_account(account).filter(raw_filter)
     summary = Summary()
     whole_from = _ceil_hour(start) if start else None
     whole_to = _floor_hour(end) if end else None

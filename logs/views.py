@@ -146,8 +146,18 @@ def _neighbours(request, generation):
     if not filterset.is_valid():
         return None, None, query.urlencode()
     qs = filterset.qs.only("generation_id", "created_at")
-    newer = qs.newer_than(generation.created_at, generation.pk).order_by("created_at", "id")
-    older = qs.older_than(generation.created_at, generation.pk).newest_first()
+    oldest_first = qs.order_by("created_at", "id")
+    start, end = filterset.clean_window()
+    # Outside the window the generation is no cursor: every listed row is on one side of it.
+    # Given as one, PostgreSQL starts its index walk at the generation, not at the window's
+    # edge, and steps over every row in between (15 ms at a million rows, for 23 days of
+    # them).
+    if start is not None and generation.created_at < start:
+        return oldest_first.first(), None, query.urlencode()
+    if end is not None and generation.created_at >= end:
+        return None, qs.newest_first().first(), query.urlencode()
+    newer = oldest_first.newer_than(generation.created_at, generation.pk)
+    older = qs.newest_first().older_than(generation.created_at, generation.pk)
     return newer.first(), older.first(), query.urlencode()
 
 

@@ -17,7 +17,7 @@ from billing.models import Account, LedgerEntry, Membership, Wallet
 from billing.rating import PriceBook
 from billing.settlement import credit
 from logs import demo
-from logs.ingest import CREATED, DUPLICATE, REJECTED, ingest
+from logs.ingest import CREATED, DUPLICATE, REJECTED, analyze_ingested_tables, ingest
 from logs.models import ApiKey
 
 DEMO_USER = "demo"
@@ -86,6 +86,9 @@ class Command(BaseCommand):
                 totals.update(statuses)
                 rejections.extend(rejected)
                 progress.update(size)
+        if totals[CREATED]:
+            # The console's first pages after the load should not wait for autovacuum.
+            analyze_ingested_tables()
 
         elapsed = time.monotonic() - started
         rejected = f", {totals[REJECTED]} rejected" if totals[REJECTED] else ""

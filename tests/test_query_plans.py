@@ -1,0 +1,312 @@
+"""Plans that do not depend on statistics: right after a bulk load, before ANALYZE or
+autovacuum, every page reads its rows off one index range in its own order, never the whole
+window.
+
+The views run as usual, their SQL is captured, and each keyset read (ORDER BY ... LIMIT) is
+explained. On PostgreSQL EXPLAIN ANALYZE counts the rows each read took from the table: at
+most twice its LIMIT. SQLite has no statistics unless asked to gather them; there, EXPLAIN
+QUERY PLAN must show a search of the expected index and no sort.
+
+On PostgreSQL the tables have no column statistics (autovacuum is off for them, and what
+an earlier ANALYZE left is deleted), and the planner is told they hold what they would at a
+million generations. A test cannot load that many, and the tens of thousands it can load,
+never measured, look to the planner like about 20 rows an account: less than a page, so
+that reading the whole window costs nothing in its eyes and every index ties with every
+other. A million rows never measured look like about 250,000 to it (it sizes them from
+their pages), ten million like 2.5 million.
+"""
+
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Account, LedgerEntry, Membership, Wallet
+from billing.settlement import credit
+from logs.ingest import ingest
+from logs.models import Generation
+from tests.conftest import is_postgres
+from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    ("anthropic/claude-sonnet-4", "anthropic"),
+    ("openai/gpt-4.1", "openai"),
+    ("google/gemini-2.5-flash", "google"),
+    ("openai/gpt-4o-mini", "openai"),
+]
+KEYS = [KEY_A, "2534AKplans000000002", "2534AKplans000000003"]
+FINISH = ["stop", "end_turn", "tool_calls"]
+# Tens of thousands of rows, so that reading the window instead of a page shows on
+# PostgreSQL; SQLite's plans do not depend on the row count.
+ROWS = 30_000 if is_postgres() else 3_000
+GENERATIONS, LEDGER = "logs_generation", "billing_ledgerentry"
+OLD_ID = "PLANS-OLD"  # outside the default 7-day window, like a link from an old bookmark
+PLANNER_ROWS = 1_000_000
+PER_GENERATION = ["logs_generation", "billing_rating", "billing_charge", "billing_ledgerentry"]
+INGESTED_TABLES = [
+    *PER_GENERATION,
+    "logs_stagepayload",
+    "logs_hourlyrollup",
+    "logs_facet",
+    "logs_apikey",
+    "billing_account",
+    "billing_wallet",
+]
+
+
+def _records(now):
+    mix = itertools.cycle(itertools.product(MODELS, KEYS, FINISH))
+    for i in range(ROWS):
+        (model, provider), key, finish = next(mix)
+        # Three rows share each timestamp, so the id tiebreak is part of every range.
+        created = now - timedelta(seconds=15 * (i // 3))
+        yield make_record(
+            generationId=f"PLANS{i:06d}",
+            modelSlug=model,
+            providerSlug=provider,
+            apiKeyId=key,
+            finishReason=finish,
+            createdAt=created.isoformat(),
+        )
+    # Older than the default window: a read that starts at the wrong end steps over these.
+    for i in range(ROWS // 3):
+        (model, provider), key, finish = next(mix)
+        yield make_record(
+            generationId=f"PLANS-A{i:06d}",
+            modelSlug=model,
+            providerSlug=provider,
+            apiKeyId=key,
+            finishReason=finish,
+            createdAt=(now - timedelta(days=8, seconds=60 * i)).isoformat(),
+        )
+    for i in range(ROWS // 10):
+        yield make_record(
+            generationId=f"PLANS-B{i:06d}",
+            accountId=ACCOUNT_B,
+            apiKeyId=KEY_B,
+            createdAt=(now - timedelta(seconds=20 * i)).isoformat(),
+        )
+    yield make_record(generationId=OLD_ID, createdAt=(now - timedelta(days=60)).isoformat())
+
+
+def _autovacuum_off():
+    if is_postgres():
+        with connection.cursor() as cursor:
+            for table in INGESTED_TABLES:
+                cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+
+
+def _no_statistics():
+    """No column statistics (the planner falls back to its default selectivities), and row
+    counts as at a million generations; see the module's docstring."""
+    if not is_postgres():
+        return
+    with connection.cursor() as cursor:
+        for table in INGESTED_TABLES:
+            scale = PLANNER_ROWS / ROWS if table in PER_GENERATION else 1
+            cursor.execute(f"DELETE FROM pg_statistic WHERE starelid = '{table}'::regclass")
+            cursor.execute(
+                f"UPDATE pg_class SET reltuples = (SELECT count(*) FROM {table}) * {scale}, "
+                f"relpages = pg_relation_size(oid) / current_setting('block_size')::int "
+                f"WHERE oid = '{table}'::regclass"
+            )
+
+
+@pytest.fixture(scope="module")
+def bulk_loaded(django_db_setup, django_db_blocker):
+    """A demo-sized account loaded once for the module, in a transaction rolled back at the
+    end; each test runs inside it, in a savepoint of its own."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        _autovacuum_off()
+        user = get_user_model().objects.create_user(username="planner", password="pw")
+        account = Account.objects.create(external_id=ACCOUNT_A, name="Plans")
+        Membership.objects.create(user=user, account=account)
+        # Credit, so each call is drawn from a wallet and leaves a ledger line.
+        credit(account, Wallet.Kind.PURCHASED, Decimal(1_000_000))
+        records = list(_records(datetime.now(UTC)))
+        for start in range(0, len(records), 5000):
+            outcomes = ingest(records[start : start + 5000])
+            assert {o.status for o in outcomes} == {"created"}
+        _no_statistics()
+        yield user
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def planner(bulk_loaded, client):
+    client.force_login(bulk_loaded)
+    return client
+
+
+def _view_sql(client, path, params=None):
+    """The response and the SQL the view ran, in order."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, params or {})
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, response.content[:300]
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _explain_reads(statements, table, index):
+    """(reads, problems): how many keyset reads of `table` (ORDER BY ... LIMIT) the view ran,
+    and what is wrong with how each reads the table, explained under the planner settings
+    the view ran it with (a SET LOCAL among the statements is replayed, then undone)."""
+    reads, problems = 0, {}
+    with transaction.atomic():
+        for sql in statements:
+            if sql.startswith("SET ") or "set_config(" in sql:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+            elif f' FROM "{table}" ' in sql and " ORDER BY " in sql and " LIMIT " in sql:
+                reads += 1
+                if found := _problems(sql, table, index):
+                    problems[sql] = found
+        transaction.set_rollback(True)
+    return reads, problems
+
+
+def _scans(node):
+    if "Relation Name" in node:
+        yield node
+    for child in node.get("Plans", []):
+        yield from _scans(child)
+
+
+def _problems(sql, table, index):
+    """What is wrong with how the database reads `table` for this SQL, if anything."""
+    with connection.cursor() as cursor:
+        if not is_postgres():
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            steps = [row[3] for row in cursor.fetchall()]
+            searches = [s for s in steps if re.match(rf"SEARCH {table} USING (COVERING )?INDEX", s)]
+            if any("TEMP B-TREE" in s for s in steps) or not searches:
+                return steps
+            # An older page must start at its cursor, not at the newest row and filter down.
+            older = '"id") < (' in sql
+            if all(f"INDEX {index} " in s and (not older or "created_at<" in s) for s in searches):
+                return []
+            return steps
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    limit = int(re.search(r" LIMIT (\d+)", sql).group(1))
+    scans = [n for n in _scans(plan) if n["Relation Name"] == table]
+    read = sum(
+        (
+            n["Actual Rows"]
+            + n.get("Rows Removed by Filter", 0)
+            + n.get("Rows Removed by Index Recheck", 0)
+        )
+        * n["Actual Loops"]
+        for n in scans
+    )
+    # Pages, heap and index: index entries stepped over on the way to the first row show
+    # only here.
+    pages = sum(n["Shared Hit Blocks"] + n["Shared Read Blocks"] for n in scans)
+    indexes = {n.get("Index Name") for n in scans}
+    if read <= 2 * limit and pages <= 2 * limit + 10 and indexes == {index}:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql)
+        found = f"read {read} rows and {pages} pages for LIMIT {limit} through {indexes}"
+        return [found] + [row[0] for row in cursor.fetchall()]
+
+
+def _assert_reads_a_page(statements, table, index, expected_reads=1):
+    """The view read `table` expected_reads times, each a page off `index` and no more."""
+    reads, problems = _explain_reads(statements, table, index)
+    assert reads == expected_reads
+    assert not problems, problems
+
+
+def _older(response):
+    return response.context["older_cursor"]
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        ({}, "gen_account_time"),
+        ({"page_size": 200}, "gen_account_time"),
+        ({"range": "all"}, "gen_account_time"),
+        ({"model": "openai/gpt-4.1"}, "gen_account_model"),
+        ({"provider": "google"}, "gen_account_provider"),
+        ({"api_key": KEYS[1]}, "gen_account_key"),
+        ({"finish_reason": "tool_calls"}, "gen_account_finish"),
+    ],
+    ids=["first page", "page_size 200", "all time", "model", "provider", "api_key", "finish"],
+)
+def test_first_page_and_each_single_filter_read_one_page_off_their_index(planner, params, index):
+    _, statements = _view_sql(planner, "/logs/", params)
+    _assert_reads_a_page(statements, GENERATIONS, index)
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        ({}, "gen_account_time"),
+        ({"model": "google/gemini-2.5-flash"}, "gen_account_model"),
+        ({"api_key": KEYS[2]}, "gen_account_key"),
+    ],
+    ids=["no filter", "model", "api_key"],
+)
+def test_older_and_newer_cursors_read_one_page_off_the_index(planner, params, index):
+    page = planner.get("/logs/", params)
+    for _ in range(3):
+        page = planner.get("/logs/", {**params, "cursor": _older(page)})
+    cursor = _older(page)
+    response, statements = _view_sql(planner, "/logs/", {**params, "cursor": cursor})
+    _assert_reads_a_page(statements, GENERATIONS, index)
+    newer = response.context["newer_cursor"]
+    _, statements = _view_sql(planner, "/logs/", {**params, "cursor": newer})
+    _assert_reads_a_page(statements, GENERATIONS, index)
+
+
+@pytest.mark.parametrize(
+    ("generation_id", "params", "index"),
+    [
+        (f"PLANS{ROWS // 3:06d}", {}, "gen_account_time"),
+        (f"PLANS{ROWS // 3 + 1:06d}", {"model": "openai/gpt-4.1"}, "gen_account_model"),
+        (f"PLANS{ROWS // 3 + 2:06d}", {"api_key": KEYS[2]}, "gen_account_key"),
+    ],
+    ids=["no filter", "model", "api_key"],
+)
+def test_details_neighbours_read_one_row_each(planner, generation_id, params, index):
+    _, statements = _view_sql(planner, f"/logs/{generation_id}/", params)
+    _assert_reads_a_page(statements, GENERATIONS, index, expected_reads=2)
+
+
+def test_details_of_a_generation_older_than_the_window_reads_the_windows_oldest_row(planner):
+    response, statements = _view_sql(planner, f"/logs/{OLD_ID}/")
+    _assert_reads_a_page(statements, GENERATIONS, "gen_account_time")
+    assert response.context["older"] is None
+    in_window = Generation.objects.filter(generation_id__startswith="PLANS0")
+    assert response.context["newer"] == in_window.order_by("created_at", "id").first()
+
+
+def test_the_ledger_pages_read_one_page_off_its_index(planner):
+    assert LedgerEntry.objects.count() > ROWS
+    response, statements = _view_sql(planner, "/billing/")
+    _assert_reads_a_page(statements, LEDGER, "ledger_time")
+    older = {"cursor": response.context["older_cursor"]}
+    _, statements = _view_sql(planner, "/billing/", older)
+    _assert_reads_a_page(statements, LEDGER, "ledger_time")
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [({}, "gen_account_time"), ({"api_key": KEYS[0]}, "gen_account_key")],
+    ids=["no filter", "api_key"],
+)
+def test_csv_export_reads_each_chunk_off_the_index(planner, params, index):
+    _, statements = _view_sql(planner, "/logs/export.csv", params)
+    reads, problems = _explain_reads(statements, GENERATIONS, index)
+    assert reads > 2  # chunks
+    assert not problems, problems
