@@ -1,7 +1,7 @@
 """Ingestion throughput: POST /api/v1/generations through Django's full request path
 (auth, JSON parsing, validation, redaction, rating, settlement, rollups, commit).
 
-    DATABASE_URL=postgres://... python bench/ingest.py [--records 20000] [--batch 1000]
+    DATABASE_URL=postgres://... python bench/ingest.py [--records 20000] [--batch 1000] [--gzip]
 
 Every record carries four stage payloads of about 1 KB each. Prints records/s and MB/s of
 request body.
@@ -9,6 +9,7 @@ request body.
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import multiprocessing
 import os
@@ -122,7 +123,7 @@ def _record(run, i, spread="live"):
     }
 
 
-def _post_all(bodies, token):
+def _post_all(bodies, token, encoding):
     client = Client()
     for body in bodies:
         response = client.post(
@@ -130,6 +131,7 @@ def _post_all(bodies, token):
             body,
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_CONTENT_ENCODING=encoding,
         )
         assert response.status_code == 200, response.content[:500]
     connections.close_all()
@@ -177,6 +179,8 @@ def _run(args, token):
         batch = [_record(run, i, args.spread) for i in range(start, end)]
         bodies.append(json.dumps(batch))
     total_bytes = sum(len(b) for b in bodies)
+    if args.gzip:
+        bodies = [gzip.compress(b.encode(), compresslevel=6) for b in bodies]
     before = Generation.objects.count()
     pg_before = _postgres_cpu() if connection.vendor == "postgresql" else None
     connections.close_all()  # each process opens its own connection
@@ -184,7 +188,8 @@ def _run(args, token):
     py_before = _children_cpu()
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.clients) as pool:
-        pool.starmap(_post_all, [(share, token) for share in shares])
+        encoding = "gzip" if args.gzip else "identity"
+        pool.starmap(_post_all, [(share, token, encoding) for share in shares])
     elapsed = time.perf_counter() - started
     py_cpu = _children_cpu() - py_before
     pg_after = _postgres_cpu() if pg_before is not None else None
@@ -210,6 +215,9 @@ def main():
         choices=["live", "backfill"],
         default="live",
         help="createdAt of live traffic (a batch spans ~1 s) or of a backfill (~300 hours)",
+    )
+    parser.add_argument(
+        "--gzip", action="store_true", help="post batches gzip-compressed (MB/s stays inflated)"
     )
     args = parser.parse_args()
     token = IngestToken.issue(name="bench")[1]

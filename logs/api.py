@@ -1,7 +1,9 @@
 """The JSON API: raw metadata out (GET /api/v1/generation) and records in
 (POST /api/v1/generations). Bearer tokens, JSON errors that name the field."""
 
+import functools
 import logging
+import zlib
 
 import msgspec
 from django.conf import settings
@@ -10,6 +12,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from zenlogs.lockout import client_address
 
 from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
 from .metadata import (
@@ -20,9 +24,14 @@ from .metadata import (
     split_records,
     to_raw_metadata,
 )
-from .models import ApiToken, Generation, IngestToken
+from .models import ApiToken, BadTokenMinute, Generation, IngestToken
 
 log = logging.getLogger(__name__)
+
+# Content codings POST /api/v1/generations takes; any other is 415.
+_ENCODINGS = ("gzip", "identity")
+# Compressed input is read and fed to the inflater a megabyte at a time.
+_GZIP_CHUNK = 1024 * 1024
 
 
 def json_response(data, status=200, headers=None, indent=None):
@@ -50,6 +59,30 @@ def _unauthorized(message):
     return response
 
 
+def _limit_bad_tokens(view):
+    """Counts the view's 401s (a missing, invalid or revoked token) per client address, and
+    refuses an address that reached API_BAD_TOKEN_LIMIT this minute before looking at its
+    token at all, so even a valid one waits: a guesser learns nothing more until the minute
+    ends. Other addresses, and requests that succeed, are not counted."""
+
+    @functools.wraps(view)
+    def limited(request, *args, **kwargs):
+        address = client_address(request)
+        retry_after = BadTokenMinute.objects.retry_after(address)
+        if retry_after:
+            return json_response(
+                {"error": f"too many bad tokens from your address; retry in {retry_after} s"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        response = view(request, *args, **kwargs)
+        if response.status_code == 401:
+            BadTokenMinute.objects.count_failure(address)
+        return response
+
+    return limited
+
+
 def _touch(token):
     # Last use to the minute is enough, and saves a write per request.
     now = timezone.now()
@@ -57,6 +90,7 @@ def _touch(token):
         type(token).objects.filter(pk=token.pk).update(last_used_at=now)
 
 
+@_limit_bad_tokens
 @require_GET
 def generation_detail(request):
     raw = _bearer(request)
@@ -85,18 +119,109 @@ def generation_detail(request):
     return json_response(to_raw_metadata(generation), indent=2)
 
 
+def _too_large(what):
+    limit = settings.INGEST_MAX_BYTES
+    return _error(413, f"{what} is larger than {limit} bytes; send smaller batches", limit=limit)
+
+
+def _read_body(request):
+    """The request body, inflated when it is gzip, never read or inflated past
+    INGEST_MAX_BYTES. Returns (body, None) or (None, error response).
+
+    It reads request's stream, not request.body: request.body reads the whole body before
+    anyone can look at its size, and beyond DATA_UPLOAD_MAX_MEMORY_SIZE raises Django's
+    RequestDataTooBig, an HTML 400, where gateways were promised a JSON 413."""
+    header = request.headers.get("Content-Encoding", "")
+    codings = [c.strip().lower() for c in header.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if codings not in ([], ["gzip"], ["x-gzip"]):
+        response = _error(
+            415,
+            f"Content-Encoding {header!r} is not supported; send gzip or identity",
+            supported=list(_ENCODINGS),
+        )
+        # RFC 7694: a 415 for a content coding says which codings would do.
+        response["Accept-Encoding"] = ", ".join(_ENCODINGS)
+        return None, response
+    limit = settings.INGEST_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # as Django reads it: no body
+    if declared > limit:
+        # Refused unread. With gzip this is the compressed size: a batch that big inflates
+        # past the limit anyway (only random bytes grow, by a few bytes), and bounding it
+        # bounds both sides of the inflater.
+        return None, _too_large("the request body")
+    if codings:
+        return _inflate(request, limit)
+    body = _read_up_to(request, limit + 1)
+    if len(body) > limit:
+        return None, _too_large("the request body")
+    return body, None
+
+
+def _read_up_to(request, size):
+    """At most size bytes of the body. Each read asks for all that is left: Django's stream
+    stops at Content-Length, so a body usually arrives in one piece, and b"".join of one
+    piece is that piece, not a copy."""
+    chunks, read = [], 0
+    while read < size:
+        data = request.read(size - read)
+        if not data:
+            break
+        chunks.append(data)
+        read += len(data)
+    return b"".join(chunks)
+
+
+def _inflate(request, limit):
+    """Inflates a gzip body chunk by chunk, asking zlib for no more than the limit allows,
+    so a zip bomb costs at most the limit. Concatenated members inflate one after another,
+    zero padding after a member is skipped, as Python's gzip reads them."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pieces, inflated, compressed = [], 0, 0
+    while True:
+        data = request.read(min(_GZIP_CHUNK, limit + 1 - compressed))
+        if not data:
+            break
+        compressed += len(data)
+        if compressed > limit:
+            return None, _too_large("the compressed request body")
+        while data:
+            if inflater is None:
+                data = data.lstrip(b"\0")
+                if not data:
+                    break
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                # max_length is at least 1 here; 0 would mean no limit.
+                piece = inflater.decompress(data, limit + 1 - inflated)
+            except zlib.error as exc:
+                return None, _error(400, f"the request body is not valid gzip: {exc}")
+            pieces.append(piece)
+            inflated += len(piece)
+            if inflated > limit:
+                return None, _too_large("the decompressed request body")
+            if inflater.eof:
+                data, inflater = inflater.unused_data, None
+            else:
+                data = inflater.unconsumed_tail
+    if inflater is not None and compressed:
+        # A member that started but never reached its end (and its checksum).
+        return None, _error(400, "the request body is not valid gzip: it ends too early")
+    return b"".join(pieces), None
+
+
 def _read_records(request):
     """The request body as a list of records: one object, an array, or NDJSON.
     Returns (records, None) or (None, error response)."""
-    body = request.body
-    if not body.strip():
+    body, error = _read_body(request)
+    if error:
+        return None, error
+    # isspace, not strip: no copy of a 50 MB body to look at its first bytes.
+    if not body or body.isspace():
         return None, _error(400, "the request body is empty; send a JSON object or array")
-    if len(body) > settings.INGEST_MAX_BYTES:
-        return None, _error(
-            413,
-            f"the request body is larger than {settings.INGEST_MAX_BYTES} "
-            "bytes; send smaller batches",
-        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -132,11 +257,13 @@ def _read_records(request):
         return None, _error(
             413,
             f"{len(records)} records in one request; the limit is {settings.INGEST_MAX_RECORDS}",
+            limit=settings.INGEST_MAX_RECORDS,
         )
     return records, None
 
 
 @csrf_exempt
+@_limit_bad_tokens
 @require_POST
 def generations_ingest(request):
     token = IngestToken.objects.matching(_bearer(request)).first()

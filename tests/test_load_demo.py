@@ -58,7 +58,8 @@ def loaded(db):
 
 
 def test_demo_signs_in_and_sees_the_newest_generations(loaded, client):
-    assert client.login(username="demo", password="demo")
+    signed_in = client.post("/accounts/login/", {"username": "demo", "password": "demo"})
+    assert signed_in.status_code == 302
     response = client.get("/logs/")
     newest = Generation.objects.filter(account__external_id=ACME).newest_first().first()
     assert response.status_code == 200
@@ -223,7 +224,7 @@ def test_throughput_is_output_tokens_per_second_and_unknown_for_failed_calls():
 
 
 def test_details_pages_render_every_kind_of_demo_call(loaded, client):
-    client.login(username="demo", password="demo")
+    client.post("/accounts/login/", {"username": "demo", "password": "demo"})
     # The newest calls are the showcase: one of each format, finish reason and failure.
     newest = Generation.objects.filter(account__external_id=ACME).newest_first()[:20]
     for generation in newest:

@@ -2,6 +2,7 @@
 read through small helpers that fail loudly with the variable's name."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -102,6 +103,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "axes",
     "billing",
     "logs",
 ]
@@ -118,6 +120,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "zenlogs.middleware.ContentSecurityPolicyMiddleware",
     "zenlogs.middleware.UserTimezoneMiddleware",
+    # Inside the timezone middleware, so a lockout page shows its time in the user's zone.
+    "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's database error before any other.
     "zenlogs.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -148,6 +152,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/logs/"
@@ -204,12 +213,36 @@ if DEPLOY_HTTPS:
     # Load balancers probe the health check on the plain-HTTP port of each instance.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# The client's address for the sign-in lockout and the API's bad-token limit: REMOTE_ADDR, or
+# behind N proxies that each append to X-Forwarded-For, the N-th address from its right (the
+# ones to its left are whatever the client sent). See zenlogs/lockout.py.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Sign-in lockout (django-axes): 5 failures for one username from one address lock that pair
+# out for 15 minutes; other usernames and addresses are unaffected. A refused attempt is not
+# counted, so the lockout ends when the page says it does, 15 minutes after the 5th failure.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "zenlogs.lockout.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "zenlogs.lockout.client_address"
+
+# The API refuses an address that sent this many bad bearer tokens within one clock minute.
+API_BAD_TOKEN_LIMIT = 20
+
 # Ingestion limits (the ingest API and import command share them).
 INGEST_MAX_RECORDS = _env_int("INGEST_MAX_RECORDS", 10_000, minimum=1)
 INGEST_MAX_BYTES = _env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_STAGE_BYTES = _env_int("INGEST_MAX_STAGE_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_MAX_DEPTH = _env_int("INGEST_MAX_DEPTH", 64, minimum=4)
-DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BYTES + 1024
+# Django's default, 2.5 MB. It bounds request.body and request.POST, which only the
+# console's forms (a few KB) and the admin use: the ingest API reads its own stream up to
+# INGEST_MAX_BYTES and answers 413 as JSON beyond, so raising this for the API's sake would
+# only let any form post buffer 50 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REDACT_EXTRA_HEADERS = [h.lower() for h in _env_list("REDACT_EXTRA_HEADERS", [])]
 
 # The details page shows a stage body up to this size; beyond it, a truncated view and a
