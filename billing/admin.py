@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
+
+from logs.models import Generation
 
 from .models import (
     Account,
@@ -184,10 +186,12 @@ class ChargeAdmin(_ReadOnly, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).annotate(_generation_ref=F("generation__generation_id"))
-        )
+        # A subquery, not F("generation__generation_id"): that is an inner join, and a
+        # charge outlives its generation when retention prunes the log.
+        public_id = Generation.objects.filter(pk=OuterRef("generation_id")).values("generation_id")
+        return super().get_queryset(request).annotate(_generation_ref=Subquery(public_id))
 
-    @admin.display(description="generation", ordering="generation__generation_id")
+    @admin.display(description="generation", ordering="_generation_ref")
     def generation_ref(self, charge):
-        return getattr(charge, "_generation_ref", None) or charge.generation_id
+        ref = getattr(charge, "_generation_ref", None)
+        return ref or f"{charge.generation_id} (log no longer kept)"

@@ -240,11 +240,13 @@ class LedgerEntry(models.Model):
     entry_type = models.CharField(max_length=10, choices=Type.choices)
     amount = models.DecimalField(**MONEY)  # signed: credits positive, charges negative
     balance_after = models.DecimalField(**MONEY)
+    # DO_NOTHING: the money trail outlives the logs. Retention deletes the generation and
+    # the line keeps pointing at it by id (see Charge.generation).
     generation = models.ForeignKey(
         "logs.Generation",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,  # see Rating.generation
     )
@@ -273,9 +275,13 @@ class Charge(models.Model):
         WALLETS = "wallets", "Our wallets"
         GATEWAY = "gateway", "Settled by the gateway"
 
+    # DO_NOTHING: retention deletes generations (prune_generations) and keeps their
+    # charges, so what was billed stays on record; generation_id then names a log that is
+    # gone, and charge.generation raises DoesNotExist. Read the generation's public id with
+    # a subquery or a LEFT JOIN from the generation, never an inner join from here.
     generation = models.OneToOneField(
         "logs.Generation",
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         primary_key=True,
         related_name="charge",
         db_constraint=False,  # see Rating.generation

@@ -124,7 +124,7 @@ def daily_usage(account, *, dimension="model", days=DEFAULT_DAYS, zone=dt.UTC, n
         .annotate(**_SUMS)
         .order_by("day", "value")
     )
-    # Rows that ingestion and pruning brought back to zero are not usage.
+    # Rows at zero (left by pruning when it still subtracted from rollups) are not usage.
     return [row for row in rows if row["requests"] or row["cost"]]
 
 
@@ -203,7 +203,8 @@ def _px(value):
 def chart(report, width=960, height=260):
     """Geometry of a stacked bar chart of daily cost, in SVG user units. Everything is
     Decimal, pixel positions included (rounded to 0.01), so no cost passes through a float."""
-    left, right, top, bottom = 64, 12, 14, 40
+    # top leaves a line above the highest tick for the "USD" axis title.
+    left, right, top, bottom = 64, 12, 30, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     baseline = top + plot_height
     named = [p for p in report.parts if p.usage.cost > 0][:CHART_SERIES]

@@ -201,10 +201,10 @@ class GenerationFilter(django_filters.FilterSet):
 
     def clean_window(self):
         """(start, end) of the time window the filters ask for, in UTC; None for no bound.
-        A request id finds its generation whatever the window, so it clears the window.
-        The start is never before the retention horizon: rows past it are due to be pruned
-        (until then they are still there), and the rollups of those hours are kept for
-        billing, so list and summary alike stop at the horizon and agree."""
+        A request id finds its generation whatever the window, so it clears the window, but
+        not the retention horizon: the start is never before it. Rows past the horizon are
+        due to be pruned (until then they are still there) and the rollups of those hours are
+        kept for billing, so list and summary alike stop at the horizon, and agree."""
         start, end = self._asked_window()
         if self.clipped_to_retention:
             start = self.retention_horizon

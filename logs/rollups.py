@@ -1,4 +1,5 @@
-"""Maintaining HourlyRollup and Facet rows as generations are written (and pruned)."""
+"""Maintaining HourlyRollup and Facet rows as generations are written. Pruning leaves the
+rollups alone: they are the usage record billing reads, and outlive the logs."""
 
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -21,18 +22,13 @@ _SUMS = (
 )
 
 
-def add_to_rollups(generations, sign=1):
-    """Adds (sign=1) or removes (sign=-1) generations' figures. Upserts with
-    ON CONFLICT DO UPDATE SET x = x + excluded.x, so concurrent batches add up instead of
-    overwriting each other."""
-    write_rollups(rollup_rows(generations, sign))
-
-
 def write_rollups(rows):
+    """Upserts with ON CONFLICT DO UPDATE SET x = x + excluded.x, so concurrent batches add
+    up instead of overwriting each other."""
     upsert_adding(HourlyRollup, ("account", "dimension", "value", "hour"), _SUMS, rows)
 
 
-def rollup_rows(generations, sign=1):
+def rollup_rows(generations):
     """The rollup rows to add for these generations, computed without touching the database
     (ingestion computes them before it takes any lock)."""
     # First one sum per distinct (account, hour, model, provider, key, finish reason), then
@@ -70,7 +66,7 @@ def rollup_rows(generations, sign=1):
         for dimension, value in zip(DIMENSIONS, ("", *values), strict=True):
             acc = totals[(account, dimension, value, when)]
             for i, amount in enumerate(sums):
-                acc[i] += sign * amount
+                acc[i] += amount
     # Sorted, so concurrent batches lock rollup rows in the same order and never deadlock.
     return [(*key, *sums) for key, sums in sorted(totals.items(), key=lambda kv: kv[0])]
 

@@ -221,7 +221,14 @@ def test_list_page_links_to_the_csv_of_its_filters(owner_client, owner):
 # --------------------------------------------------------------------------- retention
 
 
-def test_prune_deletes_old_generations_in_batches_and_keeps_rollups_true(owner, account_a):
+def _rollup_totals():
+    totals = Summary()
+    for row in HourlyRollup.objects.filter(dimension="all").values():
+        totals.add(row)
+    return totals
+
+
+def test_prune_deletes_old_generations_in_batches_and_keeps_the_money_trail(owner, account_a):
     now = datetime.now(UTC)
     store(
         *[
@@ -237,6 +244,7 @@ def test_prune_deletes_old_generations_in_batches_and_keeps_rollups_true(owner, 
             for i in range(3)
         ],
     )
+    stored = list(Generation.objects.all())
     out, _ = _run("prune_generations", "--older-than", "30", "--batch-size", "3")
     assert "Pruned 7 generations older than 30 days" in out and "in 3 batches" in out
     assert sorted(Generation.objects.values_list("generation_id", flat=True)) == [
@@ -244,15 +252,13 @@ def test_prune_deletes_old_generations_in_batches_and_keeps_rollups_true(owner, 
         "NEW1",
         "NEW2",
     ]
-    assert StagePayload.objects.count() == 0
-    assert Rating.objects.count() == 3 and Charge.objects.count() == 3
-    totals = Summary()
-    for row in HourlyRollup.objects.filter(dimension="all").values():
-        totals.add(row)
-    remaining = Generation.objects.all()
-    assert totals.requests == 3
-    assert totals.cost == sum((g.bill_amount for g in remaining), Decimal(0))
-    assert totals.input_tokens == sum(g.input_tokens for g in remaining)
+    assert StagePayload.objects.count() == 0 and Rating.objects.count() == 3
+    # The money trail stays: every charge, and rollups still counting the pruned hours.
+    assert Charge.objects.count() == 10
+    totals = _rollup_totals()
+    assert totals.requests == 10
+    assert totals.cost == sum((g.bill_amount for g in stored), Decimal(0))
+    assert totals.input_tokens == sum(g.input_tokens for g in stored)
 
 
 def test_prune_drops_filter_choices_no_generation_uses_any_more(owner, owner_client):

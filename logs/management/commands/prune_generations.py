@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from billing.models import Account
 from logs.models import Facet, Generation
-from logs.rollups import add_to_rollups
 
 BATCH = 2000
 
@@ -17,9 +16,9 @@ BATCH = 2000
 class Command(BaseCommand):
     help = (
         "Deletes generations older than --older-than DAYS (default: LOG_RETENTION_DAYS) with "
-        "their stages, ratings and charges, in small batches so no lock is held for long. "
-        "Rollups are reduced to match, filter choices no longer used are dropped; wallet "
-        "ledgers keep their lines."
+        "their stages and ratings, in small batches so no lock is held for long, and drops "
+        "filter choices no longer used. The money trail stays: charges, ledger lines and the "
+        "hourly rollups behind billing usage are kept."
     )
 
     def add_arguments(self, parser):
@@ -58,33 +57,20 @@ class Command(BaseCommand):
     def _prune(self, account_id, cutoff, batch_size, pause):
         deleted = batches = 0
         while True:
-            # One short transaction per batch: the rows, their cascade, and the rollup
-            # subtraction commit together, so rollups always equal what is left.
+            # One short transaction per batch: a generation goes with its stages and rating
+            # (Django's cascade). Its charge and ledger lines are DO_NOTHING and stay, and so
+            # do the rollups: /billing/ and /billing/usage/ read the same before and after.
             with transaction.atomic():
-                rows = list(
+                ids = list(
                     Generation.objects.filter(account_id=account_id, created_at__lt=cutoff)
-                    .select_related("api_key")
-                    .only(
-                        "id",
-                        "account_id",
-                        "created_at",
-                        "model_slug",
-                        "provider_slug",
-                        "finish_reason",
-                        "api_key__external_id",
-                        "input_tokens",
-                        "output_tokens",
-                        "bill_amount",
-                        "first_token_latency_ms",
-                        "throughput",
-                    )
-                    .order_by("created_at", "id")[:batch_size]
+                    .order_by("created_at", "id")
+                    .values_list("id", flat=True)[:batch_size]
                 )
-                if not rows:
+                if not ids:
                     return deleted, batches
-                add_to_rollups(rows, sign=-1)
-                Generation.objects.filter(id__in=[g.id for g in rows]).delete()
-            deleted += len(rows)
+                # only("id"): the cascade needs the keys, not the rows' JSON columns.
+                Generation.objects.filter(id__in=ids).only("id").delete()
+            deleted += len(ids)
             batches += 1
             if pause:
                 time.sleep(pause)

@@ -1,0 +1,293 @@
+"""Retention: prune_generations removes the logs (generations, their stages and ratings) and
+keeps the money trail (charges, ledger lines, hourly rollups); the log list and its summary
+stop at the retention horizon."""
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Charge, LedgerEntry, Rating
+from billing.settlement import credit
+from logs.models import Generation, HourlyRollup, StagePayload
+from tests.factories import make_record, store
+
+pytestmark = pytest.mark.django_db
+
+STAGES = {
+    "user_request": {"headers": {}, "body": {"messages": []}},
+    "user_response": {"headers": {}, "body": {"ok": True}},
+}
+
+
+def _text(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _prune(days):
+    out = io.StringIO()
+    call_command("prune_generations", "--older-than", str(days), stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def history(owner, account_a):
+    """Credits, then three generations 10-12 days old and two from today, each charged
+    from the wallets and with two stages; pruning at 5 days removes the old three."""
+    credit(account_a, "reward", "0.05")
+    credit(account_a, "purchased", "1.00")
+    now = datetime.now(UTC)
+    old = [
+        make_record(
+            generationId=f"OLD-{i}",
+            createdAt=(now - timedelta(days=10 + i, hours=i)).isoformat(),
+            modelSlug="openai/gpt-4.1" if i == 0 else "anthropic/claude-sonnet-4",
+            providerSlug="openai" if i == 0 else "anthropic",
+            stages=STAGES,
+        )
+        for i in range(3)
+    ]
+    new = [
+        make_record(
+            generationId=f"NEW-{i}",
+            createdAt=(now - timedelta(hours=1 + i)).isoformat(),
+            stages=STAGES,
+        )
+        for i in range(2)
+    ]
+    store(*old, *new)
+    return now
+
+
+def _billing_figures(client):
+    context = client.get("/billing/").context
+    entries = [
+        (e.pk, e.entry_type, e.amount, e.balance_after, e.charge_status) for e in context["entries"]
+    ]
+    balances = [(w["kind"], w["balance"]) for w in context["wallets"]]
+    return balances, context["total_balance"], entries
+
+
+def _usage_figures(client, by):
+    response = client.get("/billing/usage/", {"by": by})
+    report = response.context["report"]
+    days = [(d.day, d.total) for d in report.days]
+    parts = [(p.value, p.usage) for p in report.parts]
+    # The page as a user reads it: every figure on it.
+    return days, parts, report.total, _text(response.content.decode())
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_prune_deletes_old_generations_stages_and_ratings_and_keeps_newer_ones(history):
+    assert "Pruned 3 generations older than 5 days" in _prune(5)
+    assert set(Generation.objects.values_list("generation_id", flat=True)) == {"NEW-0", "NEW-1"}
+    kept = set(Generation.objects.values_list("pk", flat=True))
+    assert set(StagePayload.objects.values_list("generation_id", flat=True)) == kept
+    assert StagePayload.objects.count() == 4
+    assert set(Rating.objects.values_list("generation_id", flat=True)) == kept
+
+
+def test_prune_keeps_every_charge_and_ledger_line_pointing_at_its_generation(history):
+    charges = set(Charge.objects.values_list("generation_id", "bill_amount", "status"))
+    lines = set(LedgerEntry.objects.values_list("pk", "generation_id", "amount", "note"))
+    pruned = set(
+        Generation.objects.filter(generation_id__startswith="OLD").values_list("pk", flat=True)
+    )
+    _prune(5)
+    assert set(Charge.objects.values_list("generation_id", "bill_amount", "status")) == charges
+    assert set(LedgerEntry.objects.values_list("pk", "generation_id", "amount", "note")) == lines
+    # The lines still say which generation they were for, though it is gone.
+    assert pruned <= set(LedgerEntry.objects.values_list("generation_id", flat=True))
+    assert pruned <= set(Charge.objects.values_list("generation_id", flat=True))
+
+
+def test_prune_leaves_the_rollups_alone(history):
+    before = list(HourlyRollup.objects.order_by("pk").values())
+    _prune(5)
+    assert list(HourlyRollup.objects.order_by("pk").values()) == before
+
+
+def test_prune_deletes_logs_without_touching_charges_ledger_or_rollups(history):
+    with CaptureQueriesContext(connection) as queries:
+        _prune(5)
+    statements = [q["sql"].upper().replace('"', "") for q in queries.captured_queries]
+    deletes = {re.search(r"DELETE FROM (\w+)", s).group(1) for s in statements if "DELETE" in s}
+    assert {"LOGS_STAGEPAYLOAD", "BILLING_RATING", "LOGS_GENERATION"} <= deletes
+    assert not deletes & {"BILLING_CHARGE", "BILLING_LEDGERENTRY", "LOGS_HOURLYROLLUP"}
+    assert not [s for s in statements if s.startswith("UPDATE") or "INSERT" in s]
+
+
+# ----------------------------------------------------------------------------- billing
+
+
+def test_billing_pages_show_the_same_totals_before_and_after_a_prune(owner_client, history):
+    billing_before = _billing_figures(owner_client)
+    usage_before = {by: _usage_figures(owner_client, by) for by in ("model", "api_key")}
+    assert usage_before["model"][2].requests == 5
+    assert "openai/gpt-4.1" in usage_before["model"][3]
+
+    _prune(5)
+
+    assert _billing_figures(owner_client) == billing_before
+    for by, before in usage_before.items():
+        assert _usage_figures(owner_client, by) == before
+
+
+def test_billing_ledger_names_a_pruned_generation_without_a_link(owner_client, history):
+    _prune(5)
+    response = owner_client.get("/billing/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    row = next(r for r in re.findall(r"<tr id=\"entry-\d+\".*?</tr>", body, re.S) if "OLD-0" in r)
+    assert "OLD-0 · openai/gpt-4.1" in _text(row)
+    assert "log no longer kept" in row and "Settled" in row
+    assert "href" not in row
+    # A generation still kept is linked as before.
+    assert 'href="/logs/NEW-0/"' in body
+    assert owner_client.get("/logs/OLD-0/").status_code == 404
+
+
+def test_billing_ledger_keeps_the_unpaid_tag_after_the_prune(owner_client, account_a):
+    credit(account_a, "reward", "0.001")  # less than the request costs
+    store(
+        make_record(
+            generationId="OLD-UNPAID",
+            createdAt=(datetime.now(UTC) - timedelta(days=9)).isoformat(),
+        )
+    )
+    assert Charge.objects.get().status == Charge.Status.UNPAID
+    _prune(5)
+    assert Charge.objects.get().status == Charge.Status.UNPAID
+    body = owner_client.get("/billing/").content.decode()
+    row = next(
+        r for r in re.findall(r"<tr id=\"entry-\d+\".*?</tr>", body, re.S) if "OLD-UNPAID" in r
+    )
+    assert "Unpaid" in row and "log no longer kept" in row
+
+
+def test_admin_lists_and_shows_a_charge_whose_generation_was_pruned(admin_client, history):
+    charge = Charge.objects.get(generation__generation_id="OLD-1")
+    _prune(5)
+    listing = admin_client.get("/admin/billing/charge/")
+    assert listing.status_code == 200
+    body = listing.content.decode()
+    assert f"{charge.pk} (log no longer kept)" in body and "NEW-0" in body
+    assert admin_client.get("/admin/billing/charge/", {"o": "1"}).status_code == 200
+    assert admin_client.get(f"/admin/billing/charge/{charge.pk}/change/").status_code == 200
+    ledger = admin_client.get("/admin/billing/ledgerentry/")
+    assert ledger.status_code == 200 and "OLD-1 · anthropic" in ledger.content.decode()
+
+
+# ----------------------------------------------------------------------------- the list
+
+
+@pytest.fixture
+def around_the_horizon(owner):
+    """With 30 days' retention: one generation just inside the horizon, one just past it
+    (in the same or the next hour: the summary's edge-hour path), one 40 days old, one
+    recent. The prune has not run yet."""
+    now = datetime.now(UTC)
+    horizon = now - timedelta(days=30)
+    store(
+        make_record(generationId="INSIDE", createdAt=(horizon + timedelta(minutes=5)).isoformat()),
+        make_record(generationId="PAST", createdAt=(horizon - timedelta(minutes=5)).isoformat()),
+        make_record(generationId="ANCIENT", createdAt=(now - timedelta(days=40)).isoformat()),
+        make_record(generationId="RECENT", createdAt=(now - timedelta(hours=2)).isoformat()),
+    )
+    return now
+
+
+def _listed(response):
+    return {g.generation_id for g in response.context["rows"]}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"range": "all"},
+        {"range": "90d"},
+        {"from": "2020-01-01T00:00"},
+        {"range": "all", "model": "anthropic/claude-sonnet-4"},
+        {"range": "all", "model": "anthropic/claude-sonnet-4", "provider": "anthropic"},
+    ],
+    ids=["all", "90d", "old-from", "one-dimension", "sampled"],
+)
+def test_list_and_summary_stop_at_the_retention_horizon(
+    owner_client, settings, around_the_horizon, params
+):
+    settings.LOG_RETENTION_DAYS = 30
+    response = owner_client.get("/logs/", params)
+    assert response.status_code == 200
+    assert _listed(response) == {"INSIDE", "RECENT"}
+    assert response.context["summary"].requests == 2
+    assert response.context["total"] == 2
+    assert "Logs are kept 30 days" in _text(response.content.decode())
+
+
+def test_summary_does_not_count_rollups_kept_for_billing_after_a_prune(
+    owner_client, settings, around_the_horizon
+):
+    settings.LOG_RETENTION_DAYS = 30
+    _prune(30)
+    kept = HourlyRollup.objects.filter(dimension="all").values_list("requests", flat=True)
+    assert sum(kept) == 4  # the rollups still count the pruned two
+    response = owner_client.get("/logs/", {"range": "all"})
+    assert _listed(response) == {"INSIDE", "RECENT"}
+    assert response.context["summary"].requests == 2
+    partial = owner_client.get("/logs/", {"range": "all"}, HTTP_HX_REQUEST="true")
+    assert "Logs are kept 30 days" in partial.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"range": "7d"}, {"from": "recent"}],
+    ids=["default", "7d", "recent-from"],
+)
+def test_no_retention_note_when_the_window_is_inside_the_horizon(
+    owner_client, settings, around_the_horizon, params
+):
+    settings.LOG_RETENTION_DAYS = 30
+    if params.get("from") == "recent":
+        since = around_the_horizon - timedelta(days=29)
+        params = {"from": since.isoformat()}
+    response = owner_client.get("/logs/", params)
+    assert response.status_code == 200
+    assert "RECENT" in _listed(response)
+    assert "Logs are kept" not in response.content.decode()
+
+
+def test_without_retention_the_list_counts_everything_and_says_nothing(
+    owner_client, settings, around_the_horizon
+):
+    settings.LOG_RETENTION_DAYS = 0
+    response = owner_client.get("/logs/", {"range": "all"})
+    assert _listed(response) == {"INSIDE", "PAST", "ANCIENT", "RECENT"}
+    assert response.context["summary"].requests == 4
+    assert "Logs are kept" not in response.content.decode()
+
+
+def test_a_window_wholly_past_the_horizon_lists_nothing_and_says_why(
+    owner_client, settings, around_the_horizon
+):
+    settings.LOG_RETENTION_DAYS = 30
+    start = around_the_horizon - timedelta(days=45)
+    response = owner_client.get(
+        "/logs/", {"from": start.isoformat(), "to": (start + timedelta(days=10)).isoformat()}
+    )
+    assert response.status_code == 200
+    assert _listed(response) == set() and response.context["summary"].requests == 0
+    assert "Logs are kept 30 days" in _text(response.content.decode())
+
+
+def test_csv_export_stops_at_the_horizon_too(owner_client, settings, around_the_horizon):
+    settings.LOG_RETENTION_DAYS = 30
+    body = b"".join(owner_client.get("/logs/export.csv", {"range": "all"}).streaming_content)
+    text = body.decode()
+    assert "INSIDE" in text and "RECENT" in text
+    assert "PAST" not in text and "ANCIENT" not in text
