@@ -1,5 +1,6 @@
 """The log list's filters. Parameter names are part of the product's interface: range,
-from, to, api_key, request_id, provider, model, finish_reason, page_size, cursor."""
+from, to, api_key, request_id, provider, model, finish_reason, page_size, cursor, and
+NAME_min / NAME_max for each NAME in NUMERIC_FILTERS."""
 
 import datetime as dt
 import re
@@ -7,6 +8,7 @@ import re
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from .models import ApiKey, Facet, Generation
@@ -32,6 +34,22 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CURSOR_RE = re.compile(r"^([on])(\d{1,20})\.(\d{1,20})$")
+# The numeric filters, each an inclusive pair NAME_min / NAME_max: the column it bounds (the
+# one the list shows under that label) and whether its values are Decimals or whole numbers.
+NUMERIC_FILTERS = {
+    "cost": ("bill_amount", "Cost (USD)", "decimal"),
+    "latency": ("first_token_latency_ms", "Latency (ms)", "integer"),
+    "generation_time": ("generation_time_ms", "Generation Time (ms)", "integer"),
+    "input_tokens": ("input_tokens", "Input Tokens", "integer"),
+    "output_tokens": ("output_tokens", "Output Tokens", "integer"),
+    "throughput": ("throughput", "Throughput (tps)", "decimal"),
+}
+# What a numeric filter may ask for is bounded so that every value reaches the database as
+# one it can compare: SQLite has no integer past 2**63 - 1 (a bigger one would be a 500), and
+# PostgreSQL's numeric overflows somewhere past a hundred thousand digits.
+MAX_WHOLE_NUMBER = 2**63 - 1
+MAX_DIGITS = 24  # as many as a money column holds (billing.models.MONEY)
+NUMERIC_PARAMS = [f"{name}_{end}" for name in NUMERIC_FILTERS for end in ("min", "max")]
 
 
 class DateTimeInput(forms.DateTimeField):
@@ -92,6 +110,56 @@ class CursorField(forms.CharField):
         return cursor
 
 
+def numeric_fields():
+    """{param: form field} for each NAME_min and NAME_max: Decimals for money and throughput
+    (never floats), whole numbers for tokens and milliseconds, none negative."""
+    fields = {}
+    for name, (_column, label, kind) in NUMERIC_FILTERS.items():
+        for end in ("min", "max"):
+            if kind == "decimal":
+                field = forms.DecimalField(
+                    required=False,
+                    min_value=0,
+                    max_digits=MAX_DIGITS,
+                    widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+                )
+            else:
+                field = forms.IntegerField(
+                    required=False,
+                    min_value=0,
+                    # A validator, not max_value, which would print 2**63 - 1 into the input.
+                    validators=[MaxValueValidator(MAX_WHOLE_NUMBER)],
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                )
+            field.label = f"{label} {end}"
+            fields[f"{name}_{end}"] = field
+    return fields
+
+
+def numeric_order_errors(cleaned_data):
+    """[(NAME_max, NAME_min)] for each pair whose min is above its max (the max is wrong)."""
+    errors = []
+    for name in NUMERIC_FILTERS:
+        low, high = cleaned_data.get(f"{name}_min"), cleaned_data.get(f"{name}_max")
+        if low is not None and high is not None and low > high:
+            errors.append((f"{name}_max", f"{name}_min"))
+    return errors
+
+
+def filter_numeric(queryset, cleaned_data):
+    """The rows within every numeric bound given. A row whose value is unknown (NULL: a
+    cost with no price, a latency never measured) matches no bound on it, min or max: SQL's
+    comparisons with NULL are never true."""
+    for name, (column, _label, _kind) in NUMERIC_FILTERS.items():
+        low, high = cleaned_data.get(f"{name}_min"), cleaned_data.get(f"{name}_max")
+        # `is not None`, not truthiness: 0 is a bound (cost_min=0 leaves out unknown costs).
+        if low is not None:
+            queryset = queryset.filter(**{f"{column}__gte": low})
+        if high is not None:
+            queryset = queryset.filter(**{f"{column}__lte": high})
+    return queryset
+
+
 class GenerationFilter(django_filters.FilterSet):
     # range, request_id, from, to, page_size and cursor shape the window and the page
     # rather than filter a column; filter_queryset applies them.
@@ -142,6 +210,7 @@ class GenerationFilter(django_filters.FilterSet):
         form_fields["cursor"] = CursorField(required=False, max_length=64)
         form_fields["from"] = DateTimeInput(required=False, label="From")
         form_fields["to"] = DateTimeInput(required=False, label="To")
+        form_fields.update(numeric_fields())
         facets = {kind: [] for kind in Facet.Kind.values}
         facet_rows = Facet.objects.filter(account=account).order_by("kind", "value")
         for kind, value in facet_rows.values_list("kind", "value"):
@@ -221,16 +290,17 @@ class GenerationFilter(django_filters.FilterSet):
             queryset = queryset.since(start)
         if end is not None:
             queryset = queryset.until(end)
-        return queryset
+        return filter_numeric(queryset, data)
 
     def is_valid(self):
-        valid = super().is_valid()
-        if valid:
-            data = self.form.cleaned_data
-            if data.get("from") and data.get("to") and data["from"] >= data["to"]:
-                self.form.add_error("to", "“To” must be after “From”.")
-                return False
-        return valid
+        if not super().is_valid():
+            return False
+        data = self.form.cleaned_data
+        if data.get("from") and data.get("to") and data["from"] >= data["to"]:
+            self.form.add_error("to", "“To” must be after “From”.")
+        for high, low in numeric_order_errors(data):
+            self.form.add_error(high, f"Must be at least {low}.")
+        return not self.form.errors
 
     @property
     def page_size(self):
@@ -241,8 +311,35 @@ class GenerationFilter(django_filters.FilterSet):
         return self.form.cleaned_data.get("cursor")
 
     @property
+    def numeric_filtered(self):
+        """Whether a numeric bound narrows the list (0 included: cost_min=0 does)."""
+        data = self.form.cleaned_data
+        return any(data.get(p) is not None for p in NUMERIC_PARAMS)
+
+    @property
+    def numeric_pairs(self):
+        """(label, min field, max field) of each numeric filter, for the filter bar."""
+        return [
+            (label, self.form[f"{name}_min"], self.form[f"{name}_max"])
+            for name, (_column, label, _kind) in NUMERIC_FILTERS.items()
+        ]
+
+    @property
+    def numeric_given(self):
+        """How many numeric bounds the query string gives, valid or not."""
+        return sum(1 for p in NUMERIC_PARAMS if (self.form[p].value() or "").strip())
+
+    @property
+    def numeric_errors(self):
+        return any(p in self.form.errors for p in NUMERIC_PARAMS)
+
+    @property
     def active(self):
         """Whether anything narrows the list beyond the default window."""
         data = self.form.cleaned_data
         keys = ("api_key", "request_id", "provider", "model", "finish_reason", "from", "to")
-        return any(data.get(k) for k in keys) or (data.get("range") or DEFAULT_RANGE) != "7d"
+        return (
+            any(data.get(k) for k in keys)
+            or (data.get("range") or DEFAULT_RANGE) != "7d"
+            or self.numeric_filtered
+        )

@@ -3,7 +3,9 @@
 When the filters are the time window plus at most one of api_key / provider / model /
 finish_reason, the figures are exact and come from HourlyRollup: whole hours from the
 rollups, the partial hours at the window's edges from at most two hours of raw rows.
-Any other combination aggregates the newest SAMPLE_CAP matching rows and says so.
+Any other combination, a request id or any numeric bound (cost_min, latency_max, ...: the
+rollups keep sums, not the rows' values) among them, aggregates the newest SAMPLE_CAP
+matching rows and says so.
 """
 
 import datetime as dt
@@ -80,7 +82,7 @@ def _ceil_hour(when):
 def summarize(account, filterset):
     data = filterset.form.cleaned_data
     used = [name for name in DIMENSION_FILTERS if data.get(name)]
-    if data.get("request_id") or len(used) > 1:
+    if data.get("request_id") or len(used) > 1 or filterset.numeric_filtered:
         return _sampled(filterset.qs)
     raw = Generation.objects.for_account(account)
     if used:

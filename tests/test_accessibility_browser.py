@@ -45,6 +45,9 @@ FILTERS = [
 
 PAGES = {
     "list": "/logs/?" + urlencode(FILTERS),
+    # A min above its max: the More filters panel opens, the error listed and the field marked.
+    "list-more-filters": "/logs/?"
+    + urlencode([*FILTERS, ("cost_min", "0.01"), ("cost_max", "0.001"), ("latency_max", "900")]),
     "details-pretty": f"/logs/{LONG_ID}/?view=pretty&" + urlencode(FILTERS),
     "details-json": f"/logs/{LONG_ID}/?view=json&" + urlencode(FILTERS),
     "billing": "/billing/",

@@ -141,3 +141,42 @@ def test_times_follow_the_browsers_time_zone(login_page, prices, owner):
     page.goto(page.url.split("/logs/")[0] + "/logs/?range=all")
     assert "2025-08-21 22:49:18" in page.locator(f"#g-{generation.pk}").inner_text()
     assert "America/New_York" in page.locator("th .tz").inner_text()
+
+
+def test_a_numeric_bound_swaps_the_table_pushes_the_url_and_counts(login_page, rows):
+    page = login_page("owner")
+    more = page.locator('details[data-filter="more"]')
+    assert more.locator("summary").inner_text().strip() == "More filters"
+    more.locator("summary").click()
+    cost_min = page.get_by_label("Cost (USD) Min")
+    with page.expect_response(lambda r: "cost_min=0.02" in r.url):
+        cost_min.fill("0.02")
+        cost_min.press("Enter")
+    page.wait_for_function("document.querySelectorAll('tbody tr[id]').length === 1")
+    assert "cost_min=0.02" in page.url
+    assert _row(page, "BR-CACHE").count() == 1  # 0.054..., BR-OPENAI costs 0.0024
+    assert more.locator("summary").inner_text().strip() == "More filters (1)"
+
+    # A negative bound is refused in the browser, before any request.
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "/logs/?" in r.url else None)
+    latency_max = page.get_by_label("Latency (ms) Max")
+    latency_max.fill("-5")
+    latency_max.press("Enter")
+    page.wait_for_timeout(300)
+    assert requests == [] and latency_max.evaluate("e => !e.validity.valid")
+    assert more.locator("summary").inner_text().strip() == "More filters (2)"
+
+
+def test_numeric_bounds_work_without_javascript(login_page, rows, live_server):
+    page = login_page("owner", javascript=False)
+    page.goto(f"{live_server.url}/logs/?cost_min=0.01&cost_max=0.001")
+    more = page.locator('details[data-filter="more"]')
+    assert more.evaluate("e => e.open")  # open on an error, listed below
+    assert "cost_max: Must be at least cost_min." in page.locator(".form-errors").inner_text()
+    page.get_by_label("Cost (USD) Max").fill("1")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**cost_max=1*")
+    assert page.locator("tbody tr[id]").count() == 1
+    assert _row(page, "BR-CACHE").count() == 1
+    assert more.locator("summary").inner_text().strip() == "More filters (2)"

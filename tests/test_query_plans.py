@@ -30,6 +30,7 @@ from billing.models import Account, LedgerEntry, Membership, Wallet
 from billing.settlement import credit
 from logs.ingest import ingest
 from logs.models import Generation
+from logs.summary import SAMPLE_CAP
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record
 
@@ -246,6 +247,43 @@ def _older(response):
 def test_first_page_and_each_single_filter_read_one_page_off_their_index(planner, params, index):
     _, statements = _view_sql(planner, "/logs/", params)
     _assert_reads_a_page(statements, GENERATIONS, index)
+
+
+NUMERIC = [
+    ({"cost_min": "0"}, "gen_account_time"),
+    ({"cost_min": "0", "cost_max": "100"}, "gen_account_time"),
+    ({"latency_max": "100000", "input_tokens_min": "1", "throughput_min": "0"}, "gen_account_time"),
+    ({"model": "openai/gpt-4.1", "cost_min": "0", "cost_max": "100"}, "gen_account_model"),
+]
+NUMERIC_IDS = ["cost_min", "cost range", "three bounds", "model and cost range"]
+
+
+@pytest.mark.parametrize(("params", "index"), NUMERIC, ids=NUMERIC_IDS)
+def test_numeric_bounds_read_one_page_off_the_index(planner, params, index):
+    """A numeric bound has no index: without statistics PostgreSQL guessed a range of costs
+    left a few rows and sorted the whole window for them. The page, the details page's
+    neighbours and the summary's sample (logs/summary.py) walk the index instead."""
+    _, statements = _view_sql(planner, "/logs/", params)
+    sample = [sql for sql in statements if f" LIMIT {SAMPLE_CAP})" in sql]
+    assert len(sample) == 1
+    _assert_reads_a_page([s for s in statements if s not in sample], GENERATIONS, index)
+    _assert_no_sort([s for s in statements if s.startswith("SET ")] + sample)
+    generation_id = f"PLANS{ROWS // 3 + 1:06d}"  # a gpt-4.1 row
+    _, statements = _view_sql(planner, f"/logs/{generation_id}/", params)
+    _assert_reads_a_page(statements, GENERATIONS, index, expected_reads=2)
+
+
+def _assert_no_sort(statements):
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in statements:
+            if sql.startswith("SET "):
+                cursor.execute(sql)
+                continue
+            explain = "EXPLAIN " if is_postgres() else "EXPLAIN QUERY PLAN "
+            cursor.execute(explain + sql)
+            plan = [str(row[0] if is_postgres() else row[3]) for row in cursor.fetchall()]
+            assert not any("Sort" in step or "TEMP B-TREE" in step for step in plan), plan
+        transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,32 @@ and on SQLite (row values since 3.15). Django's own tuple lookups (5.2) write th
 SQLite, hence this small expression of our own.
 """
 
-from django.db import connections, models
+import contextlib
+
+from django.db import connections, models, transaction
 from django.db.models.lookups import GreaterThan, LessThan
+
+
+@contextlib.contextmanager
+def index_order(using):
+    """Sorts are ruled out for the reads inside (on PostgreSQL), so each keyset read walks an
+    index in its own order and stops at its LIMIT. Without statistics PostgreSQL misjudges
+    how many rows a read's conditions leave, for a condition no index serves above all (a
+    range of costs); whenever its guess falls below the LIMIT it reads the whole window and
+    sorts it instead, however many rows in fact match. SET LOCAL lasts to the end of the
+    outermost transaction, a caller's included, so the setting is put back on the way out."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_sort')")
+            (previous,) = cursor.fetchone()
+            cursor.execute("SET LOCAL enable_sort = off")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_sort', %s, true)", [previous])
 
 
 class Row(models.Func):

@@ -73,6 +73,19 @@
     }
   });
 
+  // htmx swaps only the results, not the filter bar, so what the server said of the numeric
+  // bounds is brought up to date here as they are typed: the "More filters (N)" count, and an
+  // input marked invalid is unmarked once changed (the next answer says if it still is).
+  document.addEventListener("input", function (event) {
+    var more = event.target.closest && event.target.closest("details.more");
+    if (!more) { return; }
+    event.target.removeAttribute("aria-invalid");
+    var given = Array.prototype.filter.call(more.querySelectorAll("input"), function (input) {
+      return input.value !== "" || (input.validity && input.validity.badInput);
+    }).length;
+    more.querySelector("[data-more-count]").textContent = given ? " (" + given + ")" : "";
+  });
+
   // A filter dropdown closes when you click elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.multi[open]").forEach(function (d) {

@@ -3,7 +3,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.models import Account
 from logs.exports import export_records
-from logs.filters import DateTimeInput
+from logs.filters import (
+    DateTimeInput,
+    filter_numeric,
+    numeric_fields,
+    numeric_order_errors,
+)
 from logs.metadata import dumps
 from logs.models import Generation
 
@@ -18,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--account", required=True, help="the account's external id")
         parser.add_argument("--from", dest="start", help="ISO 8601; inclusive")
         parser.add_argument("--to", dest="end", help="ISO 8601; exclusive")
+        # The list's numeric filters, --cost-min for cost_min and so on, read the same way.
+        for param, field in numeric_fields().items():
+            parser.add_argument(_option(param), help=f"{field.label}; inclusive")
 
     def handle(self, *args, account, start, end, **options):
         acc = Account.objects.filter(external_id=account).first()
@@ -32,9 +40,26 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(f"{name}: {' '.join(exc.messages)}") from None
             generations = generations.since(when) if name == "--from" else generations.until(when)
+        generations = filter_numeric(generations, self._numeric_bounds(options))
         count = 0
         for record in export_records(generations):
             self.stdout.write(dumps(record))
             count += 1
         # The summary goes to stderr: stdout is the data.
         self.stderr.write(f"Exported {count} generations of {acc.external_id}.")
+
+    def _numeric_bounds(self, options):
+        bounds = {}
+        for param, field in numeric_fields().items():
+            try:
+                bounds[param] = field.clean(options[param])
+            except ValidationError as exc:
+                raise CommandError(f"{_option(param)}: {' '.join(exc.messages)}") from None
+        if errors := numeric_order_errors(bounds):
+            high, low = errors[0]
+            raise CommandError(f"{_option(high)}: must be at least {_option(low)}")
+        return bounds
+
+
+def _option(param):
+    return "--" + param.replace("_", "-")
