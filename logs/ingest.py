@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import msgspec
 from django.db import connection, transaction
-from django.utils import timezone
 
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
@@ -150,7 +149,6 @@ def _store(parsed, outcomes, price_book):
     accounts = _ensure_accounts({r.account_id for _, r in parsed})
     keys = _ensure_api_keys({(r.api_key_id, r.account_id) for _, r in parsed}, accounts)
 
-    now = timezone.now()
     first_seen = {}
     rows = []
     for index, record in parsed:
@@ -170,7 +168,7 @@ def _store(parsed, outcomes, price_book):
             )
             continue
         first_seen[record.generation_id] = (index, record)
-        rows.append((index, record, _generation(record, account, key, price_book, now)))
+        rows.append((index, record, _generation(record, account, key, price_book)))
 
     # A fixed order keeps two concurrent batches from deadlocking on each other's rows.
     rows.sort(key=lambda row: row[1].generation_id)
@@ -299,15 +297,14 @@ def _redacted(value):
     return redact_value(value)
 
 
-def _generation(record, account, key, price_book, now):
+def _generation(record, account, key, price_book):
     values = {**_DEFAULTS, **record.fields}
     values["native_tokens"] = _redacted(values["native_tokens"])
-    values["extra_metadata"] = _redacted(values["extra_metadata"] or {})
+    values["extra_metadata"] = _redacted(values["extra_metadata"]) or None
     values["generation_id"] = record.generation_id
     values["account_id"] = account.pk
     values["api_key_id"] = key.pk
     values["content_hash"] = record.content_hash
-    values["ingested_at"] = now
     values["input_tokens"], values["output_tokens"] = token_totals(values.__getitem__)
     generation = NewGeneration(values, account, key)
     # A record that reports its own nonpaymentAmount was settled by the gateway.

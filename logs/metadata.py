@@ -691,7 +691,7 @@ def parse_record(obj):
                     errors.add(f"nativeFeeTokens.{item[:64]}", "fee item name is too long")
                 else:
                     other[item] = value
-    fields["other_fee_tokens"] = other
+    fields["other_fee_tokens"] = other or None  # NULL, not {}: see Generation
     if "nativeTokens" in obj:
         if obj["nativeTokens"] is not None and not isinstance(obj["nativeTokens"], dict):
             errors.add("nativeTokens", f"must be an object, got {_type_name(obj['nativeTokens'])}")
@@ -701,7 +701,7 @@ def parse_record(obj):
     if obj.get("ratingResponses") is not None:
         rating = _parse_rating(obj["ratingResponses"], errors)
     stages = _parse_stages(obj["stages"], errors) if obj.get("stages") is not None else []
-    fields["extra_metadata"] = {k: v for k, v in obj.items() if k not in KNOWN_KEYS}
+    fields["extra_metadata"] = {k: v for k, v in obj.items() if k not in KNOWN_KEYS} or None
 
     if errors.items:
         return None, errors.items
