@@ -9,9 +9,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A path that climbs out of the tree: "../x" in text, or BASE_DIR.parent / a parent chain
-# in code that then names something beside the checkout.
-OUTSIDE = re.compile(r"\.\./(?!\.)[\w-]|BASE_DIR\.parent\b|parent\.parent\.parent\b")
+# A relative path ("../x"), judged by where it lands from the file that names it; and
+# BASE_DIR.parent or a chain of parents in code, which always names something beside the tree.
+RELATIVE = re.compile(r"(?:\.\./)+[\w.-]+")
+CLIMBING = re.compile(r"BASE_DIR\.parent\b|parent\.parent\.parent\b")
+
+
+def _outside(path, line):
+    if CLIMBING.search(line):
+        return True
+    for match in RELATIVE.finditer(line):
+        target = (path.parent / match.group()).resolve()
+        if not target.is_relative_to(ROOT):
+            return True
+    return False
 
 
 def _tracked_files():
@@ -32,7 +43,7 @@ def test_no_tracked_file_reaches_outside_the_checkout():
         if not path.is_file() or path.name == "test_self_contained.py":
             continue
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-            if OUTSIDE.search(line):
+            if _outside(path, line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
 
