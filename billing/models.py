@@ -165,6 +165,12 @@ class Rating(models.Model):
         primary_key=True,
         db_constraint=False,
     )
+    # The generation's account and created_at, copied, as on logs.StagePayload: ratings are
+    # partitioned like generations on PostgreSQL, and reads name both.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    created_at = models.DateTimeField()
     price_version = models.CharField(max_length=32, blank=True)
     service_code = models.CharField(max_length=300, blank=True)
     origin_amount = models.DecimalField(**MONEY)
@@ -186,6 +192,12 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"rating of {self.generation_id}"
+
+    def save(self, *args, **kwargs):
+        if self.created_at is None:  # see logs.StagePayload.save
+            self.account_id = self.generation.account_id
+            self.created_at = self.generation.created_at
+        super().save(*args, **kwargs)
 
 
 class Wallet(models.Model):

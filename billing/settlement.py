@@ -147,7 +147,12 @@ def settle(generations):
         update_rows(
             apps.get_model("logs", "Generation"),
             ("nonpayment_amount", "real_amount"),
-            [(g.pk, g.nonpayment_amount, g.real_amount) for g in unpaid],
+            [
+                (g.pk, g.account_id, g.created_at, g.nonpayment_amount, g.real_amount)
+                for g in unpaid
+            ],
+            # The account and created_at lead PostgreSQL to the one partition that holds it.
+            keys=("id", "account", "created_at"),
         )
 
 

@@ -109,8 +109,9 @@ def generation_detail(request):
         return _error(400, "id: is required", field="id")
     generation = (
         Generation.objects.for_user(user)
-        .select_related("account", "api_key", "rating")
-        .filter(generation_id=generation_id)
+        .public_id(generation_id)
+        .select_related("account", "api_key")
+        .with_rating()
         .first()
     )
     if generation is None:

@@ -425,7 +425,36 @@ _VOICE = _Scenario(
     prompt_tokens=400,
     completion_tokens=40,
 )
-_PLAIN = (_CODE_PYTHON, _SQL, _INCIDENT, _XSS, _TRANSLATE, _CLASSIFY, _REGEX, _COMMIT)
+# Chinese and Japanese conversations: text without spaces between words, which the log
+# list's search finds by any two or more characters of a sentence.
+_SALES_ZH = _Scenario(
+    "sales_report_zh",
+    system="你是一名资深的数据分析师，请用简洁的中文回答，并使用项目符号。",
+    user="请帮我总结这份第三季度销售报告的要点：华东地区新客户带来了大部分增长，华南地区的退货率"
+    "上升到百分之四，物流成本比上季度高出百分之七。",
+    thinking="先给出总体结论，再分地区说明，最后提出改进建议。",
+    answer="- **总体**：本季度销售额同比增长百分之十二，主要来自华东地区的新客户。\n"
+    "- **风险**：华南地区的退货率上升到百分之四，需要核查质量问题。\n"
+    "- **成本**：物流成本环比上涨百分之七，建议重新评估仓储布局。\n"
+    "- **下一步**：下个季度优先优化华南地区的售后流程。",
+    prompt_tokens=800,
+    completion_tokens=160,
+)
+_MINUTES_JA = _Scenario(
+    "meeting_minutes_ja",
+    system="あなたは丁寧な秘書です。議事録を三つの要点にまとめてください。",
+    user="来週の定例会議に向けて、今日の打ち合わせの議事録を要約してください。新しい物流倉庫の"
+    "稼働開始日は十一月十五日に決まり、在庫管理システムの移行は来月から始めます。",
+    answer="本日の打ち合わせの要点は次の三つです。\n\n1. 新しい物流倉庫の稼働開始日は十一月十五日に"
+    "決定しました。\n2. 在庫管理システムの移行は来月から段階的に始めます。\n3. 次回の定例会議で"
+    "移行計画の進捗を確認します。",
+    prompt_tokens=500,
+    completion_tokens=120,
+)
+_PLAIN = (
+    _CODE_PYTHON, _SQL, _INCIDENT, _XSS, _TRANSLATE, _CLASSIFY, _REGEX, _COMMIT, _SALES_ZH,
+    _MINUTES_JA,
+)  # fmt: skip
 _TOOLS = (_WEATHER_TOOL, _AGENT)
 
 # --------------------------------------------------------------------------- traffic
@@ -520,14 +549,24 @@ def generation_id(seed, index):
 
 
 def build_records(
-    count, *, now, days=30, seed=42, with_payloads=True, rate=None, start=0, stop=None
+    count,
+    *,
+    now,
+    days=30,
+    seed=42,
+    with_payloads=True,
+    payload_share=1.0,
+    rate=None,
+    start=0,
+    stop=None,
 ):
     """Yields records `start` to `stop` (default: all `count`) in the gateway's raw metadata
     shape, oldest first, spread over the `days` before `now` and the last one a few seconds
     old. Any range can be built on its own and comes out the same, so the work can be split
     between processes. `rate(model_slug, fee_tokens, at)`, if given, rates every twentieth
     record as the gateway would (a billing.rating result or None); the others carry no
-    amounts and are rated on arrival."""
+    amounts and are rated on arrival. With payloads, `payload_share` of the records (spread
+    evenly, the showcase always among them) carry the four stages."""
     stop = count if stop is None else min(stop, count)
     timeline = _Timeline(now, days)
     rng = random.Random()
@@ -541,9 +580,18 @@ def build_records(
         if rate is not None and index % 20 == 10:
             rating = rate(call.model.slug, _fee_tokens(call), call.created_at)
         record = _metadata(call, rating)
-        if with_payloads:
+        if with_payloads and (show is not None or _carries_payloads(index, payload_share)):
             record["stages"] = _stages(call, rng)
         yield record
+
+
+def _carries_payloads(index, share):
+    """Whether record `index` is among the `share` that carry stages: a fixed scramble of the
+    index (Knuth's multiplicative hash), not the record's random stream, so the rest of the
+    record comes out the same whatever the share."""
+    if share >= 1:
+        return True
+    return (index * 2_654_435_761) % 2**32 < share * 2**32
 
 
 class _Timeline:

@@ -48,9 +48,7 @@ def load_stages(generation):
     database, so a 10 MB body never crosses the wire to show its first megabyte."""
     limit = settings.DETAIL_MAX_BODY_BYTES
     payloads = (
-        StagePayload.objects.filter(generation=generation)
-        .defer("body")
-        .annotate(head=Substr("body", 1, limit))
+        StagePayload.objects.of(generation).defer("body").annotate(head=Substr("body", 1, limit))
     )
     return {p.stage: p for p in payloads}
 

@@ -1,16 +1,21 @@
 """The log list's filters. Parameter names are part of the product's interface: range,
-from, to, api_key, request_id, provider, model, finish_reason, page_size, cursor, and
+from, to, q, api_key, request_id, provider, model, finish_reason, page_size, cursor, sort, and
 NAME_min / NAME_max for each NAME in NUMERIC_FILTERS."""
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
+from zenlogs.keyset import Order
+
+from . import search
 from .models import ApiKey, Facet, Generation
 
 RANGES = {
@@ -34,6 +39,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CURSOR_RE = re.compile(r"^([on])(\d{1,20})\.(\d{1,20})$")
+SORTED_CURSOR_RE = re.compile(r"^([on])(u|-?\d{1,30}(?:\.\d{1,30})?)_(\d{1,20})$")
 # The numeric filters, each an inclusive pair NAME_min / NAME_max: the column it bounds (the
 # one the list shows under that label) and whether its values are Decimals or whole numbers.
 NUMERIC_FILTERS = {
@@ -50,6 +56,32 @@ NUMERIC_FILTERS = {
 MAX_WHOLE_NUMBER = 2**63 - 1
 MAX_DIGITS = 24  # as many as a money column holds (billing.models.MONEY)
 NUMERIC_PARAMS = [f"{name}_{end}" for name in NUMERIC_FILTERS for end in ("min", "max")]
+# The values of `sort`: newest first (the default) or oldest first, or by one of the figures
+# the list shows, highest first (some lowest first too). Every name but created_at is a
+# NUMERIC_FILTERS name and sorts by the column its bounds apply to; unknown values come last
+# either way (zenlogs.keyset.Order).
+SORTS = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "-cost": "Cost, highest first",
+    "cost": "Cost, lowest first",
+    "-latency": "Latency, highest first",
+    "latency": "Latency, lowest first",
+    "-generation_time": "Generation time, highest first",
+    "-input_tokens": "Input tokens, most first",
+    "-output_tokens": "Output tokens, most first",
+    "-throughput": "Throughput, highest first",
+}
+DEFAULT_SORT = "-created_at"
+# The list's columns whose header sorts it, by sort name.
+SORTABLE_HEADERS = ("created_at", "input_tokens", "output_tokens", "cost", "latency", "throughput")
+
+
+def sort_order(sort):
+    """The keyset Order of a `sort` value."""
+    name = sort.removeprefix("-")
+    column = "created_at" if name == "created_at" else NUMERIC_FILTERS[name][0]
+    return Order(column, descending=sort.startswith("-"))
 
 
 class DateTimeInput(forms.DateTimeField):
@@ -73,19 +105,45 @@ class DateTimeInput(forms.DateTimeField):
 
 
 class Cursor:
-    """A keyset position: (created_at in microseconds since the epoch, id), plus the
-    direction to read from it: "o" for older rows (the next page), "n" for newer ones."""
+    """A keyset position: the row's sort key and its id, plus the direction to read from it:
+    "o" for the rows after it (the next page; older ones, newest first), "n" for the rows
+    before it. In created_at order the key is written in microseconds since the epoch
+    ("o1755830958000000.42"); in another it is the row's value, u when unknown ("o0.0045_42",
+    "ou_42")."""
 
-    def __init__(self, direction, created_at, pk):
-        self.direction, self.created_at, self.pk = direction, created_at, pk
+    def __init__(self, direction, key, pk):
+        self.direction, self.key, self.pk = direction, key, pk
+
+    @property
+    def created_at(self):
+        """The key of a cursor in created_at order."""
+        return self.key
+
+    @property
+    def position(self):
+        return self.key, self.pk
 
     @classmethod
-    def after(cls, generation, direction):
-        micros = (generation.created_at - EPOCH) // dt.timedelta(microseconds=1)
-        return f"{direction}{micros}.{generation.pk}"
+    def after(cls, row, direction, order=None):
+        column = order.column if order else "created_at"
+        value = getattr(row, column)
+        if column == "created_at":
+            micros = (value - EPOCH) // dt.timedelta(microseconds=1)
+            return f"{direction}{micros}.{row.pk}"
+        if value is None:
+            text = "u"
+        elif isinstance(value, Decimal):
+            text = format(value, "f")  # not str(): Decimal("0E-10") would not parse back
+        else:
+            text = str(value)
+        return f"{direction}{text}_{row.pk}"
 
     @classmethod
-    def parse(cls, text):
+    def parse(cls, text, field=None):
+        """The cursor in `text` for an order by this model field (None: created_at), or None
+        when it is not one."""
+        if field is not None and field.name != "created_at":
+            return cls._parse_value(text, field)
         match = CURSOR_RE.match(text or "")
         if not match:
             return None
@@ -96,18 +154,61 @@ class Cursor:
             when = EPOCH + dt.timedelta(microseconds=int(micros))
         except OverflowError:
             return None
+        if int(pk) > MAX_WHOLE_NUMBER:
+            return None
         return cls(direction, when, int(pk))
+
+    @classmethod
+    def _parse_value(cls, text, field):
+        match = SORTED_CURSOR_RE.match(text or "")
+        if not match:
+            return None
+        direction, value, pk = match.groups()
+        if value == "u":
+            return cls(direction, None, int(pk)) if field.null else None
+        try:
+            key = field.to_python(value)  # a Decimal, or an int (no fraction allowed)
+        except ValidationError:
+            return None
+        # Beyond 2**63 - 1 SQLite has no integer to compare it with (a 500, not a position).
+        if isinstance(key, int) and abs(key) > MAX_WHOLE_NUMBER or int(pk) > MAX_WHOLE_NUMBER:
+            return None
+        return cls(direction, key, int(pk))
 
 
 class CursorField(forms.CharField):
+    """A Cursor for an order by `sort_field` (a model field; None: created_at)."""
+
+    def __init__(self, *args, sort_field=None, **kwargs):
+        self.sort_field = sort_field
+        super().__init__(*args, **kwargs)
+
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        cursor = Cursor.parse(value)
+        cursor = Cursor.parse(value, self.sort_field)
         if cursor is None:
-            raise forms.ValidationError("This page link is not valid; start from the newest.")
+            raise forms.ValidationError("This page link is not valid; start from the first page.")
         return cursor
+
+
+class SearchField(forms.CharField):
+    """q: the words, "phrases" and -exclusions of a text search, as a search.SearchQuery
+    (None when blank). A query that cannot be searched is a form error saying why."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Search")
+        # No max_length here: parse_query names the limit in its own words.
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return search.parse_query(value)
+        except search.QueryError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 def numeric_fields():
@@ -195,6 +296,8 @@ class GenerationFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, account, **kwargs):
         self.account = account
+        # How q is read, once .qs is built: None (no q), "ids" or "walk" (logs.search.apply).
+        self.search_mode = None
         # One "now" for the list, its summary and the retention horizon, so they agree.
         self._now = timezone.now()
         if data is not None and not data.get("range"):
@@ -207,9 +310,17 @@ class GenerationFilter(django_filters.FilterSet):
         form_fields["page_size"] = forms.IntegerField(
             required=False, min_value=1, max_value=MAX_PAGE_SIZE, label="Page size"
         )
-        form_fields["cursor"] = CursorField(required=False, max_length=64)
+        form_fields["sort"] = forms.ChoiceField(
+            choices=list(SORTS.items()), required=False, label="Sort"
+        )
+        # The cursor holds a value of the sort's column; an unknown sort is an error of its
+        # own, and the cursor is then read as created_at's.
+        sort = (data or {}).get("sort") or DEFAULT_SORT
+        sort_field = Generation._meta.get_field(sort_order(sort).column) if sort in SORTS else None
+        form_fields["cursor"] = CursorField(required=False, max_length=64, sort_field=sort_field)
         form_fields["from"] = DateTimeInput(required=False, label="From")
         form_fields["to"] = DateTimeInput(required=False, label="To")
+        form_fields["q"] = SearchField()
         form_fields.update(numeric_fields())
         facets = {kind: [] for kind in Facet.Kind.values}
         facet_rows = Facet.objects.filter(account=account).order_by("kind", "value")
@@ -284,13 +395,19 @@ class GenerationFilter(django_filters.FilterSet):
         for name in ("api_key", "provider", "model", "finish_reason"):
             queryset = self.filters[name].filter(queryset, data.get(name))
         if data.get("request_id"):
-            queryset = queryset.filter(generation_id=data["request_id"].strip())
+            queryset = queryset.public_id(data["request_id"].strip())
         start, end = self.clean_window()
         if start is not None:
             queryset = queryset.since(start)
         if end is not None:
             queryset = queryset.until(end)
-        return filter_numeric(queryset, data)
+        queryset = filter_numeric(queryset, data)
+        if data.get("q"):
+            # Last: the text index is asked about the window alone, and its answer (ids, or
+            # a per-row check) then meets every other filter (logs.search).
+            applied = search.apply(queryset, data["q"], self.account.pk, start, end)
+            queryset, self.search_mode = applied.queryset, applied.mode
+        return queryset
 
     def is_valid(self):
         if not super().is_valid():
@@ -309,6 +426,46 @@ class GenerationFilter(django_filters.FilterSet):
     @property
     def cursor(self):
         return self.form.cleaned_data.get("cursor")
+
+    @property
+    def sort(self):
+        return self.form.cleaned_data.get("sort") or DEFAULT_SORT
+
+    @property
+    def order(self):
+        return sort_order(self.sort)
+
+    @property
+    def sort_param(self):
+        """The sort the query string carries: None for the default."""
+        return None if self.sort == DEFAULT_SORT else self.sort
+
+    @property
+    def sort_headers(self):
+        """{name: {"sort": what its header's link asks for (None: the default), "aria":
+        its aria-sort, "arrow"}} for each sortable column. A header sorts by its column,
+        highest (newest) first; clicked again, lowest first where that is a sort, otherwise
+        back to the default."""
+        current = self.sort
+        headers = {}
+        for name in SORTABLE_HEADERS:
+            following, aria, arrow = f"-{name}", "", ""
+            if current == f"-{name}":
+                following = name if name in SORTS else DEFAULT_SORT
+                aria, arrow = "descending", "↓"
+            elif current == name:
+                aria, arrow = "ascending", "↑"
+            headers[name] = {
+                "sort": None if following == DEFAULT_SORT else following,
+                "aria": aria,
+                "arrow": arrow,
+            }
+        return headers
+
+    @property
+    def search_query(self):
+        """The parsed q (a search.SearchQuery), or None."""
+        return self.form.cleaned_data.get("q")
 
     @property
     def numeric_filtered(self):
@@ -342,4 +499,5 @@ class GenerationFilter(django_filters.FilterSet):
             any(data.get(k) for k in keys)
             or (data.get("range") or DEFAULT_RANGE) != "7d"
             or self.numeric_filtered
+            or data.get("q") is not None
         )

@@ -13,25 +13,31 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import msgspec
-from django.db import connection, transaction
+import psycopg
+from django.db import IntegrityError, connection, transaction
 
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
 from billing.settlement import settle
-from zenlogs.bulk import insert_ignoring_conflicts, insert_rows
+from zenlogs.bulk import insert_ignoring_conflicts, insert_rows, next_ids
 
+from . import partitions
 from .metadata import read_record, record_id
 from .models import (
     ApiKey,
     Facet,
     Generation,
+    GenerationKey,
     HourlyRollup,
+    SearchText,
     StagePayload,
     fee_tokens,
     token_totals,
 )
 from .redact import might_hold_secret, redact_value
 from .rollups import add_facets, rollup_rows, write_rollups
+from .search import ROW_FIELDS as SEARCH_ROW_FIELDS
+from .search import search_row
 
 CREATED = "created"
 DUPLICATE = "duplicate"
@@ -70,7 +76,7 @@ def analyze_ingested_tables():
     filtered list page at 10M rows. Seconds to run, whatever the table size (it samples)."""
     if connection.vendor != "postgresql":
         return
-    written = (Generation, StagePayload, Rating, Charge, LedgerEntry, HourlyRollup)
+    written = (Generation, StagePayload, SearchText, Rating, Charge, LedgerEntry, HourlyRollup)
     # The small ones too: a table the planner has never measured is sized from its pages.
     written += (Account, ApiKey, Facet, Wallet)
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in written)
@@ -114,8 +120,23 @@ def _ingest(records, price_book):
         else:
             parsed.append((index, record))
     if parsed:
-        with transaction.atomic():
-            _store(parsed, outcomes, price_book or PriceBook())
+        price_book = price_book or PriceBook()
+        days = {partitions.day_of(record.fields["created_at"]) for _, record in parsed}
+        # Before the batch's transaction: a partition made here is committed and visible
+        # to every writer at once, and making one never waits on a batch in flight.
+        partitions.ensure(days)
+        try:
+            with transaction.atomic():
+                _store(parsed, outcomes, price_book)
+        except (IntegrityError, psycopg.errors.CheckViolation) as error:
+            # "no partition of relation ... found for row": a prune dropped a day this
+            # process thought it had (a late record for a pruned day). Make it; once.
+            if "no partition" not in str(error):
+                raise
+            partitions.forget()
+            partitions.ensure(days)
+            with transaction.atomic():
+                _store(parsed, outcomes, price_book)
     return outcomes
 
 
@@ -173,7 +194,7 @@ def _store(parsed, outcomes, price_book):
     # A fixed order keeps two concurrent batches from deadlocking on each other's rows.
     rows.sort(key=lambda row: row[1].generation_id)
     created_ids = _insert_generations([g for _, _, g in rows])
-    stages, ratings = [], []
+    stages, ratings, search_rows = [], [], []
     duplicates, created = [], []
     for index, record, generation in rows:
         pk = created_ids.get(record.generation_id)
@@ -183,15 +204,37 @@ def _store(parsed, outcomes, price_book):
         generation.pk = pk
         created.append(generation)
         outcomes[index] = Outcome(index, record.generation_id, CREATED)
+        account_id, created_at = generation.account_id, generation.created_at
         stages.extend(
-            (pk, s.stage, s.headers, s.text, s.body_format, s.size_bytes, s.truncated)
+            (
+                pk,
+                s.stage,
+                s.headers,
+                s.text,
+                s.body_format,
+                s.size_bytes,
+                s.truncated,
+                account_id,
+                created_at,
+            )
             for s in record.stages
         )
         if generation.pending_rating is not None:
-            ratings.append((pk, *generation.pending_rating))
+            ratings.append((pk, *generation.pending_rating, account_id, created_at))
+        if record.stages:
+            searchable = search_row(
+                pk,
+                account_id,
+                created_at,
+                {s.stage: (s.text, s.body_format, s.truncated) for s in record.stages},
+            )
+            if searchable is not None:
+                search_rows.append(searchable)
     if duplicates:
+        # From the registry: it answers even for a copy stored under another createdAt,
+        # or one whose log retention has since pruned.
         stored = dict(
-            Generation.objects.filter(
+            GenerationKey.objects.filter(
                 generation_id__in=[r.generation_id for _, r in duplicates]
             ).values_list("generation_id", "content_hash")
         )
@@ -201,6 +244,9 @@ def _store(parsed, outcomes, price_book):
                 index, record.generation_id, DUPLICATE, content_differs=differs
             )
     insert_rows(StagePayload, STAGE_FIELDS, stages)
+    # The search text, read from the stages by the details page's parsers, in the same
+    # transaction: a generation is searchable as soon as it is stored.
+    insert_rows(SearchText, SEARCH_ROW_FIELDS, search_rows)
     insert_rows(Rating, RATING_FIELDS, ratings)
     add_facets(created)
     rollups = rollup_rows(created)
@@ -212,7 +258,17 @@ def _store(parsed, outcomes, price_book):
     write_rollups(rollups)
 
 
-STAGE_FIELDS = ("generation", "stage", "headers", "body", "body_format", "size_bytes", "truncated")
+STAGE_FIELDS = (
+    "generation",
+    "stage",
+    "headers",
+    "body",
+    "body_format",
+    "size_bytes",
+    "truncated",
+    "account",
+    "created_at",
+)
 RATING_FIELDS = (
     "generation",
     "price_version",
@@ -223,6 +279,8 @@ RATING_FIELDS = (
     "rated_by_us",
     "extra",
     "details",
+    "account",
+    "created_at",
 )
 
 
@@ -385,14 +443,36 @@ def _rate(generation, record, price_book):
             generation.real_amount = generation.bill_amount - generation.nonpayment_amount
 
 
+KEY_FIELDS = ("generation_id", "stored_id", "account", "created_at", "content_hash")
+
+
 def _insert_generations(generations):
-    """Inserts the generations, skipping ids already stored (the first write wins).
-    Returns {generation_id: pk} for the rows this call created."""
-    inserted = insert_ignoring_conflicts(
-        Generation,
-        _INSERT_NAMES,
-        [g.row() for g in generations],
-        "generation_id",
-        ("id", "generation_id"),
-    )
-    return {gid: pk for pk, gid in inserted}
+    """Stores the generations whose ids are new (the first write wins). Returns
+    {generation_id: pk} for the rows this call created.
+
+    Each id is first claimed in the GenerationKey registry, whose primary key is the one
+    place the database can hold generation_id unique across every partition; ids drawn
+    beforehand tie the claim to the row. A concurrent batch with the same ids waits on our
+    uncommitted claims and then skips them, so 8 clients posting one batch store it once."""
+    ids = next_ids(Generation, len(generations))
+    claimed = {
+        gid
+        for (gid,) in insert_ignoring_conflicts(
+            GenerationKey,
+            KEY_FIELDS,
+            [
+                (g.generation_id, pk, g.account_id, g.created_at, g.content_hash)
+                for g, pk in zip(generations, ids, strict=True)
+            ],
+            "generation_id",
+            ("generation_id",),
+        )
+    }
+    created = {}
+    rows = []
+    for generation, pk in zip(generations, ids, strict=True):
+        if generation.generation_id in claimed:
+            created[generation.generation_id] = pk
+            rows.append((pk, *generation.row()))
+    insert_rows(Generation, ["id", *_INSERT_NAMES], rows)
+    return created

@@ -8,7 +8,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS, MONEY, OUTPUT_FEE_ITEMS, Account
+from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS, MONEY, OUTPUT_FEE_ITEMS, Account, Rating
 from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
 from zenlogs.keyset import KeysetQuerySet
 
@@ -28,6 +28,28 @@ class ApiKey(models.Model):
 
 
 class GenerationQuerySet(KeysetQuerySet):
+    _with_rating = False
+
+    def with_rating(self):
+        """Each generation comes with its rating (or None), read by a second query that names
+        the rows' accounts and time span. select_related would join on the generation's id
+        alone, which on PostgreSQL finds a rating by probing every partition of ratings;
+        this reads only the partitions of the rows' days, by their primary key."""
+        clone = self._chain()
+        clone._with_rating = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_rating = self._with_rating
+        return clone
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._with_rating and self._iterable_class is models.query.ModelIterable:
+            attach_ratings(self._result_cache)
+
     def for_account(self, account):
         return self.filter(account=account)
 
@@ -39,6 +61,21 @@ class GenerationQuerySet(KeysetQuerySet):
 
     def until(self, when):
         return self.filter(created_at__lt=when)
+
+    def public_id(self, generation_id):
+        """The generation a gateway calls generation_id, through the GenerationKey registry:
+        two index lookups whatever the table's size or partitioning. The key's created_at
+        lets PostgreSQL read one partition (pruned when the query runs), and generations
+        have no index of their own on generation_id (see GenerationKey)."""
+        key = GenerationKey.objects.filter(generation_id=generation_id)
+        return self.filter(
+            id=models.Subquery(key.values("stored_id")[:1]),
+            created_at=models.Subquery(key.values("created_at")[:1]),
+        )
+
+    def public_ids(self, generation_ids):
+        keys = GenerationKey.objects.filter(generation_id__in=list(generation_ids))
+        return self.filter(id__in=models.Subquery(keys.values("stored_id")))
 
     def for_list(self):
         """The columns a list row needs; the raw usage object and extras stay on disk.
@@ -128,9 +165,8 @@ class Generation(models.Model):
     class Meta:
         # One index per list filter, each led by the account and ending in the list order,
         # so "newest 50 for this account and model" is an index range scan, never a sort.
-        constraints = [
-            models.UniqueConstraint(fields=["generation_id"], name="unique_generation_id")
-        ]
+        # generation_id is unique through GenerationKey: on PostgreSQL this table is
+        # partitioned by created_at, and a partitioned table's unique index must include it.
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="gen_account_time"),
             models.Index(
@@ -147,6 +183,9 @@ class Generation(models.Model):
                 fields=["account", "finish_reason", "-created_at", "-id"],
                 name="gen_account_finish",
             ),
+            # sort=-cost / cost and the cost bounds (logs 0008); the NULLs (unknown costs)
+            # sit at one end, read as a segment of their own (zenlogs.keyset.Order).
+            models.Index(fields=["account", "-bill_amount", "-id"], name="gen_account_cost"),
         ]
 
     def __str__(self):
@@ -161,6 +200,83 @@ class Generation(models.Model):
 
     def compute_token_totals(self):
         self.input_tokens, self.output_tokens = token_totals(self.__getattribute__)
+
+
+class GenerationKey(models.Model):
+    """The registry of generation ids: one row per generation ever stored, never partitioned,
+    so the database itself keeps generation_id unique across every partition of
+    generations. Ingestion claims ids here first (INSERT ... ON CONFLICT DO NOTHING), and a
+    record re-sent with another createdAt still meets its first copy here.
+
+    It outlives retention, like charges and ledger lines: a record sent again after its log
+    was pruned is still a duplicate, never stored and billed twice. About 60 bytes a
+    generation. In a distributed (Citus) layout it is the one growing table distributed by
+    generation_id rather than account_id; it is only read by key (docs/scaling.md)."""
+
+    generation_id = models.CharField(max_length=64, primary_key=True)
+    # The stored generation's primary key, account and created_at, which find it in one
+    # partition. Plain values, not foreign keys: the generation may have been pruned.
+    stored_id = models.BigIntegerField()
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    created_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return self.generation_id
+
+
+def attach_ratings(generations):
+    """Sets each generation's rating (None when it has none) from one query per account."""
+    by_account = {}
+    for generation in generations:
+        by_account.setdefault(generation.account_id, []).append(generation)
+    found = {}
+    for account_id, rows in by_account.items():
+        times = [g.created_at for g in rows]
+        found.update(
+            Rating.objects.filter(
+                account_id=account_id,
+                created_at__gte=min(times),
+                created_at__lte=max(times),
+                generation_id__in=[g.pk for g in rows],
+            ).in_bulk()
+        )
+    for generation in generations:
+        rating = found.get(generation.pk)
+        Generation.rating.related.set_cached_value(generation, rating)
+        if rating is not None:
+            Rating.generation.field.set_cached_value(rating, generation)
+    return generations
+
+
+def attach_stages(generations):
+    """Fills each generation's stages (as prefetch_related would) from one query per
+    account that names the rows' time span, so PostgreSQL reads only those days'
+    partitions of stages; prefetch_related would look each id up in every partition."""
+    by_account = {}
+    for generation in generations:
+        by_account.setdefault(generation.account_id, []).append(generation)
+    found = {}
+    for account_id, rows in by_account.items():
+        times = [g.created_at for g in rows]
+        for stage in StagePayload.objects.filter(
+            account_id=account_id,
+            created_at__gte=min(times),
+            created_at__lte=max(times),
+            generation_id__in=[g.pk for g in rows],
+        ).order_by("stage"):
+            found.setdefault(stage.generation_id, []).append(stage)
+    for generation in generations:
+        stages = found.get(generation.pk, [])
+        for stage in stages:
+            StagePayload.generation.field.set_cached_value(stage, generation)
+        generation._prefetched_objects_cache = {
+            **getattr(generation, "_prefetched_objects_cache", {}),
+            "stages": stages,
+        }
+    return generations
 
 
 def fee_tokens(count_of, other):
@@ -183,11 +299,36 @@ def token_totals(count_of):
     )
 
 
+# A generation that failed: the gateway's "error" finish reason, or a request that was
+# cancelled (the cancelled flag, or "cancelled" as the finish reason, which gateways send
+# instead of the flag). The list's finish badges mark these two apart from the rest
+# (templatetags.console), the rollups count them (HourlyRollup.errors) and the volume
+# histogram stacks them on the succeeded ones. One definition, in Python and in SQL.
+FAILED_FINISH_REASONS = ("error", "cancelled")
+FAILED = models.Q(cancelled=True) | models.Q(finish_reason__in=FAILED_FINISH_REASONS)
+
+
+def is_failed(cancelled, finish_reason):
+    return bool(cancelled) or finish_reason in FAILED_FINISH_REASONS
+
+
 class Stage(models.TextChoices):
     USER_REQUEST = "user_request", "User -> ZenMux"
     ORIGIN_REQUEST = "origin_request", "ZenMux -> Origin"
     ORIGIN_RESPONSE = "origin_response", "Origin -> ZenMux"
     USER_RESPONSE = "user_response", "ZenMux -> User"
+
+
+class StagePayloadQuerySet(models.QuerySet):
+    def of(self, generation):
+        """The generation's stages. Its account and created_at lead PostgreSQL to the one
+        partition of its day, and the primary key there (Django would look the id up in
+        every partition)."""
+        return self.filter(
+            generation=generation,
+            account_id=generation.account_id,
+            created_at=generation.created_at,
+        )
 
 
 class StagePayload(models.Model):
@@ -207,6 +348,13 @@ class StagePayload(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The generation's account and created_at, copied: on PostgreSQL stages are partitioned
+    # by created_at like their generation, and a read names both so it touches one
+    # partition (and, distributed by account, one node).
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    created_at = models.DateTimeField()
     stage = models.CharField(max_length=20, choices=Stage.choices)
     headers = models.JSONField(
         encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder, default=dict, blank=True
@@ -218,11 +366,27 @@ class StagePayload(models.Model):
     size_bytes = models.BigIntegerField(default=0)
     truncated = models.BooleanField(default=False)
 
+    objects = StagePayloadQuerySet.as_manager()
+
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["generation", "stage"], name="unique_stage")]
+        # With account and the partition key in it, so that on PostgreSQL it is the
+        # partitioned table's primary key (logs.partitions).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "stage", "account", "created_at"], name="unique_stage"
+            )
+        ]
 
     def __str__(self):
         return f"{self.generation_id} {self.stage}"
+
+    def save(self, *args, **kwargs):
+        # Rows written one by one (admin, shell) copy the generation's keys; ingestion
+        # writes them itself.
+        if self.created_at is None:
+            self.account_id = self.generation.account_id
+            self.created_at = self.generation.created_at
+        super().save(*args, **kwargs)
 
 
 def _hash_token(raw):
@@ -395,6 +559,9 @@ class HourlyRollup(models.Model):
     latency_count = models.BigIntegerField(default=0)
     throughput_sum = models.DecimalField(max_digits=24, decimal_places=2, default=0)
     throughput_count = models.BigIntegerField(default=0)
+    # Of `requests`, those that failed (FAILED: an error or cancelled). Rows written before
+    # the column (logs 0010) were filled from the generations still stored then.
+    errors = models.BigIntegerField(default=0)
 
     objects = RollupQuerySet.as_manager()
 
@@ -407,3 +574,33 @@ class HourlyRollup(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.hour:%Y-%m-%d %H}h {self.dimension}={self.value}"
+
+
+class SearchText(models.Model):
+    """A generation's message text, for the log list's search (`q`): what the details page's
+    Pretty mode reads from the request and the response, extracted at ingestion by the same
+    parsers (logs.search). No row when a generation captured no message text.
+
+    `folded` is `text` lowercased in Python, character for character, so both databases
+    match the same way (a case-sensitive substring of `folded`), whatever their locale, and
+    an excerpt can cut `text` at the positions found in `folded`. PostgreSQL indexes it with
+    a pg_trgm GIN index; SQLite with an FTS5 trigram table kept in step by triggers (logs
+    0009). account and created_at copy the generation's, so every search query names an
+    account and a time range, and the row can live in the generation's time partition."""
+
+    generation = models.OneToOneField(
+        Generation,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="search_text",
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    text = models.TextField()
+    folded = models.TextField()
+
+    def __str__(self):
+        return f"{self.generation_id}: {self.text[:40]}"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from zenlogs.bulk import upsert_adding
 
-from .models import Facet, HourlyRollup
+from .models import FAILED_FINISH_REASONS, Facet, HourlyRollup
 
 DIMENSIONS = ("all", "model", "provider", "api_key", "finish_reason")
 _SUMS = (
@@ -19,6 +19,7 @@ _SUMS = (
     "latency_count",
     "throughput_sum",
     "throughput_count",
+    "errors",
 )
 
 
@@ -34,7 +35,7 @@ def rollup_rows(generations):
     # First one sum per distinct (account, hour, model, provider, key, finish reason), then
     # each of those into its five dimensions: a batch has thousands of generations but few
     # such groups, and this runs for every one of them.
-    groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
+    groups = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0, 0])
     for g in generations:
         # Whole UTC hours since the epoch: a createdAt with a +05:30 offset still belongs
         # to one UTC hour.
@@ -60,7 +61,10 @@ def rollup_rows(generations):
         if throughput is not None:
             acc[6] += throughput
             acc[7] += 1
-    totals = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0])
+        # models.is_failed, inline: this loop runs for every ingested generation.
+        if g.cancelled or g.finish_reason in FAILED_FINISH_REASONS:
+            acc[8] += 1
+    totals = defaultdict(lambda: [0, 0, 0, Decimal(0), 0, 0, Decimal(0), 0, 0])
     for (account, hour, *values), sums in groups.items():
         when = datetime.fromtimestamp(hour * 3600, UTC)
         for dimension, value in zip(DIMENSIONS, ("", *values), strict=True):

@@ -5,7 +5,7 @@ finish_reason, the figures are exact and come from HourlyRollup: whole hours fro
 rollups, the partial hours at the window's edges from at most two hours of raw rows.
 Any other combination, a request id or any numeric bound (cost_min, latency_max, ...: the
 rollups keep sums, not the rows' values) among them, aggregates the newest SAMPLE_CAP
-matching rows and says so.
+matching rows and says so; a text search (q), the newest SEARCH_SAMPLE_CAP.
 """
 
 import datetime as dt
@@ -17,6 +17,7 @@ from django.db.models import Count, Sum
 from .models import Generation, HourlyRollup
 
 SAMPLE_CAP = 10_000
+SEARCH_SAMPLE_CAP = 1_000
 # The list filters that have a rollup dimension of the same name.
 DIMENSION_FILTERS = ("api_key", "provider", "model", "finish_reason")
 
@@ -79,18 +80,42 @@ def _ceil_hour(when):
     return floor if floor == when else floor + dt.timedelta(hours=1)
 
 
-def summarize(account, filterset):
+def rollup_dimension(filterset):
+    """(dimension, values): the HourlyRollup rows that count exactly what these filters leave
+    of a window, or None when no rollup does. The summary strip and the volume histogram
+    (logs.histogram) both ask here, so they read rollups for the same filters."""
     data = filterset.form.cleaned_data
     used = [name for name in DIMENSION_FILTERS if data.get(name)]
-    if data.get("request_id") or len(used) > 1 or filterset.numeric_filtered:
-        return _sampled(filterset.qs)
-    raw = Generation.objects.for_account(account)
+    if (
+        filterset.search_query is not None
+        or data.get("request_id")
+        or len(used) > 1
+        or filterset.numeric_filtered
+    ):
+        return None
     if used:
-        dimension, values = used[0], list(data[used[0]])
+        return used[0], list(data[used[0]])
+    return "all", [""]
+
+
+def sample_cap(filterset):
+    """How many of the newest matching rows a read stands in for all of them with, when the
+    rollups cannot answer. Rollups know nothing of text, and checking it row by row is the
+    costly part of a search: its sample is smaller (a common word fills it within a few
+    thousand rows)."""
+    return SEARCH_SAMPLE_CAP if filterset.search_query is not None else SAMPLE_CAP
+
+
+def summarize(account, filterset):
+    data = filterset.form.cleaned_data
+    answer = rollup_dimension(filterset)
+    if answer is None:
+        return _sampled(filterset.qs, sample_cap(filterset))
+    dimension, values = answer
+    raw = Generation.objects.for_account(account)
+    if dimension != "all":
         # The list's own filter, so the edge hours count exactly the rows the list shows.
         raw = filterset.filters[dimension].filter(raw, data[dimension])
-    else:
-        dimension, values = "all", [""]
     start, end = filterset.clean_window()
     rollups = HourlyRollup.objects.for_account(account).dimension(dimension, values)
     summary = Summary()
@@ -110,11 +135,13 @@ def summarize(account, filterset):
     return summary
 
 
-def _sampled(queryset):
-    newest = queryset.newest_first().values("id")[:SAMPLE_CAP]
+def _sampled(queryset, cap=SAMPLE_CAP):
     summary = Summary()
-    summary.add(Generation.objects.filter(id__in=newest).aggregate(**_RAW_SUMS))
-    summary.exact = summary.requests < SAMPLE_CAP
+    # Sums over the newest `cap` rows themselves (Django wraps the sliced query in a
+    # subquery): the read stops at its LIMIT, and there is no second lookup of the ids,
+    # which on PostgreSQL became a semi-join against the whole window's partitions.
+    summary.add(queryset.newest_first()[:cap].aggregate(**_RAW_SUMS))
+    summary.exact = summary.requests < cap
     return summary
 
 

@@ -8,50 +8,54 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from billing.accounts import current_account
-from zenlogs.keyset import index_order
+from zenlogs.keyset import NEWEST_FIRST, index_order
 
+from . import search
 from .curl import build_curl
 from .detail import HIGHLIGHT_LIMIT, SECTIONS, build_section, load_stages
 from .exports import csv_rows
-from .filters import RANGE_LABELS, Cursor, GenerationFilter
+from .filters import DEFAULT_SORT, RANGE_LABELS, Cursor, GenerationFilter
 from .highlight import highlight_json
+from .histogram import volume_histogram
 from .metadata import dumps, to_raw_metadata
 from .models import Generation, Stage, StagePayload
 from .summary import capped_count, summarize
 
 
-def _page(queryset, cursor, size):
-    """One keyset page, newest first: (rows, newer_cursor, older_cursor). Reads size + 1 rows
-    to learn whether another page exists, so there is no COUNT and no OFFSET."""
-    rows_qs = queryset.for_list().select_related("rating", "charge")
+def _page(queryset, order, cursor, size):
+    """One keyset page in `order` (newest first by default): (rows, newer_cursor,
+    older_cursor), the cursors of the pages before and after it. Reads size + 1 rows to learn
+    whether another page exists, so there is no COUNT and no OFFSET."""
+    rows_qs = queryset.for_list().select_related("charge").with_rating()
     if cursor is not None and cursor.direction == "n":
-        rows = list(
-            rows_qs.newer_than(cursor.created_at, cursor.pk).order_by("created_at", "id")[
-                : size + 1
-            ]
-        )
+        rows = rows_qs.read(order, size + 1, cursor.position, backwards=True)
         if len(rows) > size:
             rows = rows[:size][::-1]
-            return rows, Cursor.after(rows[0], "n"), Cursor.after(rows[-1], "o")
-        cursor = None  # reached the head: show the newest page, whole
-    if cursor is not None:
-        rows_qs = rows_qs.older_than(cursor.created_at, cursor.pk)
-    rows = list(rows_qs.newest_first()[: size + 1])
-    older = Cursor.after(rows[size - 1], "o") if len(rows) > size else None
+            return rows, Cursor.after(rows[0], "n", order), Cursor.after(rows[-1], "o", order)
+        cursor = None  # reached the head: show the first page, whole
+    rows = rows_qs.read(order, size + 1, cursor.position if cursor is not None else None)
+    older = Cursor.after(rows[size - 1], "o", order) if len(rows) > size else None
     rows = rows[:size]
-    newer = Cursor.after(rows[0], "n") if cursor is not None and rows else None
+    newer = Cursor.after(rows[0], "n", order) if cursor is not None and rows else None
     return rows, newer, older
 
 
-def _reads(filterset):
+def _reads(filterset, order=NEWEST_FIRST):
     """Where the list's keyset reads run. A numeric bound (cost_min, ...) has no index, and
     PostgreSQL without statistics guesses that it leaves a handful of rows, so it read the
     whole window and sorted it for a page (tests/test_query_plans.py), for the details page's
     neighbours and for the summary's sample. With sorts ruled out a read walks the window's
     index and stops at its LIMIT: one page when the bound matches often, the window (as the
-    sort would) when it matches rarely."""
-    if filterset.numeric_filtered:
-        return index_order(filterset.qs.db)
+    sort would) when it matches rarely. A text search that matched too often to list by id
+    (logs.search) is the same kind of condition: a check per row as the index is walked.
+    Reads in an `order` no index keeps (sort=-latency, ...) sort whatever is done; with sorts
+    ruled out PostgreSQL weighs every plan alike (2.6 s for a page by cost, bound by cost,
+    without the cost index: bench/README.md)."""
+    queryset = filterset.qs  # built first: it decides how a text search is read
+    if not order.has_index(queryset.model):
+        return contextlib.nullcontext()
+    if filterset.numeric_filtered or filterset.search_mode == "walk":
+        return index_order(queryset.db)
     return contextlib.nullcontext()
 
 
@@ -63,12 +67,25 @@ def generation_list(request):
     context = {"filter": filterset, "account": account, "range_labels": RANGE_LABELS}
     status = 200
     if filterset.is_valid():
+        with _reads(filterset, filterset.order):
+            rows, newer, older = _page(
+                filterset.qs, filterset.order, filterset.cursor, filterset.page_size
+            )
         with _reads(filterset):
-            rows, newer, older = _page(filterset.qs, filterset.cursor, filterset.page_size)
             summary = summarize(account, filterset)
-        total, total_exact = (
-            (summary.requests, True) if summary.exact else capped_count(filterset.qs)
-        )
+            histogram = volume_histogram(account, filterset, request.GET)
+        if summary.exact:
+            total, total_exact = summary.requests, True
+        elif filterset.search_query is not None:
+            # The summary's sample is the search's count: counting further would check the
+            # text of every row in the window.
+            total, total_exact = summary.requests, False
+        else:
+            total, total_exact = capped_count(filterset.qs)
+        if filterset.search_query is not None:
+            found = search.excerpts(rows, filterset.search_query, account.pk)
+            for row in rows:
+                row.search_excerpt = found.get(row.pk)
         query = request.GET.copy()
         query.pop("cursor", None)
         context.update(
@@ -77,6 +94,7 @@ def generation_list(request):
             older_cursor=older,
             on_first_page=filterset.cursor is None,
             summary=summary,
+            histogram=histogram,
             total=total,
             total_exact=total_exact,
             filters_active=filterset.active,
@@ -115,7 +133,7 @@ def export_csv(request):
         )
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in csv_rows(filterset.qs)),
+        (writer.writerow(row) for row in csv_rows(filterset.qs, filterset.order)),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -128,10 +146,10 @@ def export_csv(request):
 def _generation_for(request, generation_id):
     # Scoped to the user's accounts before the lookup: another account's id is a 404.
     return get_object_or_404(
-        Generation.objects.for_user(request.user).select_related(
-            "account", "api_key", "rating", "charge"
-        ),
-        generation_id=generation_id,
+        Generation.objects.for_user(request.user)
+        .public_id(generation_id)
+        .select_related("account", "api_key", "charge")
+        .with_rating()
     )
 
 
@@ -149,8 +167,9 @@ DETAIL_PARAMS = ("view", "request_stage", "response_stage")
 
 
 def _neighbours(request, generation):
-    """The generations just newer and just older than this one under the list filters the
-    user came from (the query string), or none when those filters don't parse."""
+    """The generations just before ("newer") and just after ("older") this one in the list
+    the user came from, its filters and sort in the query string, or none when those don't
+    parse."""
     query = request.GET.copy()
     for name in (*DETAIL_PARAMS, "cursor"):
         query.pop(name, None)
@@ -160,26 +179,43 @@ def _neighbours(request, generation):
     )
     if not filterset.is_valid():
         return None, None, query.urlencode()
-    with _reads(filterset):
+    with _reads(filterset, filterset.order):
         newer, older = _neighbours_in(filterset, generation)
     return newer, older, query.urlencode()
 
 
 def _neighbours_in(filterset, generation):
-    qs = filterset.qs.only("generation_id", "created_at")
-    oldest_first = qs.order_by("created_at", "id")
-    start, end = filterset.clean_window()
-    # Outside the window the generation is no cursor: every listed row is on one side of it.
-    # Given as one, PostgreSQL starts its index walk at the generation, not at the window's
-    # edge, and steps over every row in between (15 ms at a million rows, for 23 days of
-    # them).
-    if start is not None and generation.created_at < start:
-        return oldest_first.first(), None
-    if end is not None and generation.created_at >= end:
-        return None, qs.newest_first().first()
-    newer = oldest_first.newer_than(generation.created_at, generation.pk)
-    older = qs.newest_first().older_than(generation.created_at, generation.pk)
-    return newer.first(), older.first()
+    order = filterset.order
+    qs = filterset.qs.only("generation_id", "created_at", order.column)
+    if order.column == "created_at":
+        start, end = filterset.clean_window()
+        before_start = start is not None and generation.created_at < start
+        after_end = end is not None and generation.created_at >= end
+        # Outside the window the generation is no cursor: every listed row is on one side
+        # of it. Given as one, PostgreSQL starts its index walk at the generation, not at
+        # the window's edge, and steps over every row in between (15 ms at a million rows,
+        # for 23 days of them). In another order its value is a place like any other.
+        if before_start or after_end:
+            if before_start == order.descending:  # every listed row comes before it
+                return _first(qs.read(order, 1, backwards=True)), None
+            return None, _first(qs.read(order, 1))
+    position = order.position(generation)
+    newer = qs.read(order, 1, position, backwards=True)
+    older = qs.read(order, 1, position)
+    return _first(newer), _first(older)
+
+
+def _first(rows):
+    return rows[0] if rows else None
+
+
+def _search_marks(request):
+    """The list's search (q), carried in the details page's query string, or None. One that
+    does not parse marks nothing here; the list it came from said what was wrong."""
+    try:
+        return search.parse_query(request.GET.get("q"))
+    except search.QueryError:
+        return None
 
 
 @login_required
@@ -199,6 +235,11 @@ def generation_detail(request, generation_id):
         build_section("request", stages, params.cleaned_data["request_stage"], view),
         build_section("response", stages, params.cleaned_data["response_stage"], view),
     ]
+    marks = _search_marks(request)
+    for section in sections:
+        if section.conversation is not None:
+            # Pretty mode marks what the list's search found (logs_extras' marked filters).
+            section.conversation.search_query = marks
     context = {"generation": generation, "view": view, "sections": sections}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "logs/detail.html#conversation", context)
@@ -214,6 +255,7 @@ def generation_detail(request, generation_id):
         newer=newer,
         older=older,
         list_query=list_query,
+        list_sorted=request.GET.get("sort") not in (None, "", DEFAULT_SORT),
         curl=curl,
         rating=getattr(generation, "rating", None) if generation.cost_known else None,
         stage_sizes={s: p.size_bytes for s, p in stages.items()},
@@ -226,7 +268,7 @@ def stage_raw(request, generation_id, stage):
     if stage not in Stage.values:
         raise Http404("unknown stage")
     generation = _generation_for(request, generation_id)
-    payload = get_object_or_404(StagePayload, generation=generation, stage=stage)
+    payload = get_object_or_404(StagePayload.objects.of(generation), stage=stage)
     is_json = payload.body_format == StagePayload.BodyFormat.JSON
     response = HttpResponse(
         payload.body,

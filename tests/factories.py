@@ -63,7 +63,7 @@ def store(*records):
     bad = [o.as_dict() for o in outcomes if o.status != "created"]
     assert not bad, bad
     ids = [r["generationId"] for r in records]
-    found = {g.generation_id: g for g in Generation.objects.filter(generation_id__in=ids)}
+    found = {g.generation_id: g for g in Generation.objects.public_ids(ids)}
     return [found[i] for i in ids]
 
 

@@ -3,6 +3,7 @@ what the parsing path stores, and never lets escaping hide a secret or nesting."
 
 import gc
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -177,6 +178,19 @@ def test_migration_moves_rating_detail_rows_into_the_rating():
     old = executor.loader.project_state(before).apps
     OldRating = old.get_model("billing", "Rating")
     OldDetail = old.get_model("billing", "RatingDetail")
+    # Its generation too: later migrations place a rating by its generation's account and
+    # time (billing 0010).
+    account = old.get_model("billing", "Account").objects.create(external_id="acct-mig")
+    key = old.get_model("logs", "ApiKey").objects.create(external_id="key-mig", account=account)
+    old.get_model("logs", "Generation").objects.create(
+        id=424242,
+        generation_id="gen-mig",
+        account=account,
+        api_key=key,
+        model_slug="anthropic/claude-sonnet-4",
+        provider_slug="anthropic",
+        created_at=datetime(2025, 9, 1, tzinfo=UTC),
+    )
     rating = OldRating.objects.create(
         generation_id=424242,
         price_version="0.0.3",

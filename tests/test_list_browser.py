@@ -1,6 +1,8 @@
 """What only a browser shows on the list page: popovers, htmx swaps and the URL they push,
 Back, and the same page working with JavaScript off."""
 
+import re
+
 import pytest
 
 from tests.factories import make_record, store
@@ -180,3 +182,49 @@ def test_numeric_bounds_work_without_javascript(login_page, rows, live_server):
     assert page.locator("tbody tr[id]").count() == 1
     assert _row(page, "BR-CACHE").count() == 1
     assert more.locator("summary").inner_text().strip() == "More filters (2)"
+
+
+def _ids(page):
+    return page.eval_on_selector_all(
+        "tbody tr[id] td.action a", "links => links.map(a => a.pathname.split('/')[2])"
+    )
+
+
+def test_a_sort_header_swaps_the_table_and_the_filters_keep_the_sort(login_page, rows):
+    # expect() retries with Playwright's own selector engine: the page's CSP forbids the
+    # string evaluation wait_for_function polls with.
+    from playwright.sync_api import expect
+
+    page = login_page("owner")
+    page.evaluate("window.__notReloaded = true")
+    cost = page.locator("thead th", has_text="Cost (USD)")
+    expect(page.locator("thead th", has_text="Timestamp")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    expect(cost).not_to_have_attribute("aria-sort", re.compile(".*"))
+    cost.get_by_role("link").click()
+    expect(cost).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("th[aria-sort]")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"\?sort=-cost$"))
+    assert "↓" in cost.inner_text()
+    assert _ids(page) == ["BR-CACHE", "BR-OPENAI"]  # 0.054... before 0.0024
+
+    # A filter changed afterwards keeps the sort: the form sends it on.
+    page.locator('details[data-filter="model"] summary').click()
+    page.locator('input[name="model"][value="openai/gpt-4.1"]').check()
+    expect(page.locator("tbody tr[id]")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"model=openai.*sort=-cost|sort=-cost.*model=openai"))
+    expect(cost).to_have_attribute("aria-sort", "descending")
+    page.locator('input[name="model"][value="openai/gpt-4.1"]').uncheck()
+    expect(page.locator("tbody tr[id]")).to_have_count(2)
+
+    # Clicked again: lowest first.
+    cost.get_by_role("link").click()
+    expect(cost).to_have_attribute("aria-sort", "ascending")
+    expect(page).to_have_url(re.compile(r"[?&]sort=cost(&|$)"))
+    assert "↑" in cost.inner_text()
+    assert _ids(page) == ["BR-OPENAI", "BR-CACHE"]
+    assert page.evaluate("window.__notReloaded") is True
+    page.go_back()
+    expect(cost).to_have_attribute("aria-sort", "descending")
+    expect(page).to_have_url(re.compile(r"sort=-cost"))

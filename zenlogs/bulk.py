@@ -126,11 +126,9 @@ def insert_ignoring_conflicts(model, field_names, rows, conflict_field, returnin
     conflict = quote(model._meta.get_field(conflict_field).column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            if tuple(returning) == (model._meta.pk.name, conflict_field):
-                conflict_at = list(field_names).index(conflict_field)
-                ids = _copy_if_all_new(cursor, model, fields, rows)
-                if ids is not None:
-                    return [(pk, row[conflict_at]) for pk, row in zip(ids, rows, strict=True)]
+            if set(returning) <= set(field_names) and _copy_if_all_new(cursor, model, fields, rows):
+                at = [list(field_names).index(name) for name in returning]
+                return [tuple(row[i] for i in at) for row in rows]
             # COPY cannot skip conflicts itself: stage the rows in a temporary table and move
             # them in one statement that can.
             _staged(cursor, model, fields, rows, "_ingest_stage")
@@ -159,28 +157,46 @@ def insert_ignoring_conflicts(model, field_names, rows, conflict_field, returnin
 
 
 def _copy_if_all_new(cursor, model, fields, rows):
-    """The usual case, where no row is stored yet: COPY straight into the table, with ids
-    drawn from its sequence beforehand, inside a savepoint. Returns the ids in row order, or
-    None when any row conflicted, leaving nothing of the attempt behind. (Staging every batch
-    in a temporary table to skip conflicts wrote and read each row twice.)"""
-    table = model._meta.db_table
-    pk = model._meta.pk.column
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [table, pk, len(rows)],
-    )
-    ids = [row[0] for row in cursor.fetchall()]
+    """The usual case, where no row is stored yet: COPY straight into the table, inside a
+    savepoint. Returns whether it did; when any row conflicted nothing of the attempt is
+    left behind. (Staging every batch in a temporary table to skip conflicts wrote and read
+    each row twice.)"""
     savepoint = transaction.savepoint()
     try:
-        with_ids = ((pk_value, *row) for pk_value, row in zip(ids, rows, strict=True))
-        _copy_in(cursor, table, [model._meta.pk, *fields], with_ids)
+        _copy_in(cursor, model._meta.db_table, fields, rows)
     except psycopg.errors.UniqueViolation:
         # Some were stored already (a retried or concurrent batch): the caller's
         # INSERT ... ON CONFLICT DO NOTHING sorts out which.
         transaction.savepoint_rollback(savepoint)
-        return None
+        return False
     transaction.savepoint_commit(savepoint)
-    return ids
+    return True
+
+
+def next_ids(model, count):
+    """`count` new primary key values for the model, in order, before its rows are written
+    (so rows written with them can be referred to by id in the same statement batch).
+    PostgreSQL draws them from the table's sequence. SQLite takes them after the table's
+    AUTOINCREMENT counter, which is safe because its writers take the write lock at BEGIN
+    (transaction_mode IMMEDIATE) and the inserts then move the counter past them."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, model._meta.pk.column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        cursor.execute(
+            f"SELECT max({connection.ops.quote_name(model._meta.pk.column)}) "  # noqa: S608
+            f"FROM {connection.ops.quote_name(table)}"
+        )
+        top = max(row[0] if row else 0, cursor.fetchone()[0] or 0)
+    return list(range(top + 1, top + 1 + count))
 
 
 def upsert_adding(model, key_names, sum_names, rows):
@@ -219,30 +235,47 @@ def upsert_adding(model, key_names, sum_names, rows):
             )
 
 
-def update_rows(model, field_names, rows):
-    """Sets field_names on rows of (pk, *values). Django's bulk_update writes a CASE per row,
-    which gets slow at thousands of rows; this is one UPDATE ... FROM a COPY-filled temporary
-    table on PostgreSQL, and executemany on SQLite."""
+def update_rows(model, field_names, rows, keys=None):
+    """Sets field_names on rows of (*keys, *values); keys default to the primary key, and may
+    add columns that let the database find the row faster (a partitioned table's account
+    and created_at). Django's bulk_update writes a CASE per row, which gets slow at
+    thousands of rows; this is one UPDATE ... FROM a COPY-filled temporary table on
+    PostgreSQL, and executemany on SQLite."""
     if not rows:
         return
     quote = connection.ops.quote_name
-    pk = model._meta.pk
-    fields = [pk, *_fields(model, field_names)]
+    key_fields = _fields(model, keys) if keys else [model._meta.pk]
+    n = len(key_fields)
+    fields = [*key_fields, *_fields(model, field_names)]
     table = quote(model._meta.db_table)
     columns = [quote(f.column) for f in fields]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             staging = f"_update_{model._meta.db_table}"
             _staged(cursor, model, fields, rows, staging)
-            assignments = ", ".join(f"{c} = s.{c}" for c in columns[1:])
+            assignments = ", ".join(f"{c} = s.{c}" for c in columns[n:])
+            match = " AND ".join(f"t.{c} = s.{c}" for c in columns[:n])
+            params = []
+            names = [f.name for f in key_fields]
+            if "created_at" in names:
+                # The rows' time span as constants: PostgreSQL then plans the UPDATE against
+                # those days' partitions only, not a join with every partition of the table.
+                at = names.index("created_at")
+                match += f" AND t.{columns[at]} BETWEEN %s AND %s"
+                params = [min(row[at] for row in rows), max(row[at] for row in rows)]
             cursor.execute(
                 f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s "  # noqa: S608
-                f"WHERE t.{columns[0]} = s.{columns[0]}"
+                f"WHERE {match}",
+                params,
             )
             cursor.execute(f"TRUNCATE {staging}")
             return
-        assignments = ", ".join(f"{c} = %s" for c in columns[1:])
+        assignments = ", ".join(f"{c} = %s" for c in columns[n:])
+        match = " AND ".join(f"{c} = %s" for c in columns[:n])
         cursor.executemany(
-            f"UPDATE {table} SET {assignments} WHERE {columns[0]} = %s",  # noqa: S608
-            [(*_sqlite_row(fields[1:], row[1:]), row[0]) for row in rows],
+            f"UPDATE {table} SET {assignments} WHERE {match}",  # noqa: S608
+            [
+                (*_sqlite_row(fields[n:], row[n:]), *_sqlite_row(fields[:n], row[:n]))
+                for row in rows
+            ],
         )

@@ -3,6 +3,7 @@ Pygments) or plain data for the template to autoescape, never markup built from 
 
 from django import template
 
+from logs import search
 from logs.highlight import HighlightBudget, highlight_json_within, render_markdown_text
 
 register = template.Library()
@@ -25,3 +26,24 @@ def json_html(text, conversation=None):
     """Highlighted JSON, or None when the budget is spent: the template then shows the text
     in a plain <pre>, autoescaped."""
     return highlight_json_within(text or "", _budget(conversation))
+
+
+@register.filter
+def marked(text, conversation=None):
+    """Plain text from a log with the list's search terms in <mark>, when the page was opened
+    from a search (conversation.search_query); escaped here first, so the marks are the only
+    markup. Without a search the text is returned as it is, for the template to autoescape."""
+    query = getattr(conversation, "search_query", None)
+    if query is None or text is None or text == "":
+        return text
+    return search.mark_text(text, query)
+
+
+@register.filter
+def marked_html(markup, conversation=None):
+    """Pygments HTML (its own tags around escaped text) with the search terms in <mark>, or
+    as it is without a search. Only Pygments' output comes here, never a log's text."""
+    query = getattr(conversation, "search_query", None)
+    if query is None or not markup:
+        return markup
+    return search.mark_html(markup, query)

@@ -2,12 +2,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.models import Account
+from logs import search
 from logs.exports import export_records
 from logs.filters import (
+    DEFAULT_SORT,
+    SORTS,
     DateTimeInput,
     filter_numeric,
     numeric_fields,
     numeric_order_errors,
+    sort_order,
 )
 from logs.metadata import dumps
 from logs.models import Generation
@@ -16,7 +20,7 @@ from logs.models import Generation
 class Command(BaseCommand):
     help = (
         "Writes an account's generations (raw metadata plus stages) to stdout as JSONL, "
-        "newest first; import_generations reads it back."
+        "newest first unless --sort says otherwise; import_generations reads it back."
     )
 
     def add_arguments(self, parser):
@@ -26,23 +30,42 @@ class Command(BaseCommand):
         # The list's numeric filters, --cost-min for cost_min and so on, read the same way.
         for param, field in numeric_fields().items():
             parser.add_argument(_option(param), help=f"{field.label}; inclusive")
+        parser.add_argument(
+            "--q", help='the list\'s text search: words, "a phrase", -exclusion (README)'
+        )
+        parser.add_argument(
+            "--sort",
+            choices=list(SORTS),
+            default=DEFAULT_SORT,
+            help=f"the list's sort parameter (default {DEFAULT_SORT})",
+        )
 
-    def handle(self, *args, account, start, end, **options):
+    def handle(self, *args, account, start, end, sort, **options):
         acc = Account.objects.filter(external_id=account).first()
         if acc is None:
             raise CommandError(f"--account: no account {account!r}")
         generations = Generation.objects.for_account(acc)
+        window = {"--from": None, "--to": None}
         for name, value in (("--from", start), ("--to", end)):
             if value is None:
                 continue
             try:
-                when = DateTimeInput().to_python(value)
+                when = window[name] = DateTimeInput().to_python(value)
             except ValidationError as exc:
                 raise CommandError(f"{name}: {' '.join(exc.messages)}") from None
             generations = generations.since(when) if name == "--from" else generations.until(when)
         generations = filter_numeric(generations, self._numeric_bounds(options))
+        if options["q"] is not None:
+            try:
+                query = search.parse_query(options["q"])
+            except search.QueryError as exc:
+                raise CommandError(f"--q: {exc}") from None
+            if query is not None:
+                generations = search.apply(
+                    generations, query, acc.pk, window["--from"], window["--to"]
+                ).queryset
         count = 0
-        for record in export_records(generations):
+        for record in export_records(generations, sort_order(sort)):
             self.stdout.write(dumps(record))
             count += 1
         # The summary goes to stderr: stdout is the data.

@@ -43,6 +43,13 @@ class Command(BaseCommand):
             action="store_true",
             help="skip the four stage payloads (for large benchmark loads)",
         )
+        parser.add_argument(
+            "--payload-share",
+            type=float,
+            default=1.0,
+            help="the fraction of generations that carry the four stage payloads, e.g. 0.2 "
+            "(default 1; --without-payloads is 0)",
+        )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument(
             "--batch-size", type=int, default=2000, help="records per ingest() call (default 2000)"
@@ -54,11 +61,24 @@ class Command(BaseCommand):
             f"{PARALLEL_FROM:,} records on, else 1)",
         )
 
-    def handle(self, *args, count, days, without_payloads, seed, batch_size, workers, **options):
+    def handle(
+        self,
+        *args,
+        count,
+        days,
+        without_payloads,
+        payload_share,
+        seed,
+        batch_size,
+        workers,
+        **options,
+    ):
         if count < 0 or seed < 0 or days < 1 or batch_size < 1 or (workers or 1) < 1:
             raise CommandError(
                 "--count and --seed must be >= 0; --days, --batch-size, --workers >= 1"
             )
+        if not 0 <= payload_share <= 1:
+            raise CommandError("--payload-share must be between 0 and 1")
         workers = self._workers(workers, count)
         started = time.monotonic()
         self._set_up_accounts(count)
@@ -70,7 +90,14 @@ class Command(BaseCommand):
             example = demo.spec_example(
                 demo.SPEC_EXAMPLE_PATH.read_text(), seed=seed, with_payloads=with_payloads
             )
-        job = _Job(count - 1 if example else count, timezone.now(), days, seed, with_payloads)
+        job = _Job(
+            count - 1 if example else count,
+            timezone.now(),
+            days,
+            seed,
+            with_payloads and payload_share > 0,
+            payload_share,
+        )
         ranges = [(i, min(i + batch_size, job.count)) for i in range(0, job.count, batch_size)]
 
         totals, rejections = Counter(), []
@@ -163,6 +190,7 @@ class _Job:
     days: int
     seed: int
     with_payloads: bool
+    payload_share: float = 1.0
 
 
 class _Worker:
@@ -189,6 +217,7 @@ def _load_range(start_stop):
             days=job.days,
             seed=job.seed,
             with_payloads=job.with_payloads,
+            payload_share=job.payload_share,
             rate=_worker.price_book.rate,
             start=start,
             stop=stop,

@@ -1,0 +1,535 @@
+"""The log list's text search (q): what it finds, its syntax, CJK, exclusions, combined
+filters, both ways of reading (by id and by walking), excerpts and escaping, the CSV and JSONL
+exports, the details page's marks and neighbours, and bad queries. Runs on both databases."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from logs import search
+from logs.models import Generation, SearchText
+from tests.factories import ACCOUNT_B, KEY_B, make_record, store
+
+pytestmark = pytest.mark.django_db
+PAYLOADS = Path(__file__).parent / "payloads"
+NOW = datetime.now(UTC)
+SCRIPT = "<script>alert(1)</script>"
+# A Chinese sentence and a phrase from its middle (no spaces anywhere in it).
+CHINESE = "我们计划在下个季度把华东地区的物流中心搬迁到杭州市郊。"
+JAPANESE = "新しい物流倉庫の稼働開始日は十一月十五日に決まりました。"
+
+
+def _chat(user, answer="Done.", system=None, model="gpt-4.1"):
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": user})
+    return {
+        "user_request": {"headers": {}, "body": {"model": model, "messages": messages}},
+        "user_response": {
+            "headers": {},
+            "body": {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": answer},
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _tool_call_stages():
+    request = {
+        "model": "gpt-4.1",
+        "messages": [
+            {"role": "user", "content": "What is the weather in Oslo?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_Kx7QpZ3mWv9RtY2b",
+                        "type": "function",
+                        "function": {"name": "lookup_forecast", "arguments": '{"city": "Oslo"}'},
+                    }
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "call_Kx7QpZ3mWv9RtY2b",
+                "content": '{"condition": "sleet showers"}',
+            },
+        ],
+    }
+    return {"user_request": {"headers": {}, "body": request}}
+
+
+RECORDS = {
+    # name: (minutes ago, model, stages)
+    "umbrella": (5, "openai/gpt-4.1", _chat("Should I bring an Umbrella to Berlin tomorrow?")),
+    "berlin": (10, "openai/gpt-4.1", _chat("Berlin office seating plan", "Desks by the window.")),
+    "order": (15, "anthropic/claude-sonnet-4", _chat("the tomorrow umbrella", "Noted.")),
+    "chinese": (20, "openai/gpt-4.1", _chat("请翻译：" + CHINESE, "好的。")),
+    "japanese": (25, "openai/gpt-4.1", _chat(JAPANESE, "承知しました。")),
+    "tool": (30, "openai/gpt-4.1", _tool_call_stages()),
+    "stream": (
+        35,
+        "openai/gpt-4.1",
+        {
+            "user_request": {"headers": {}, "body": {"model": "gpt-4.1", "messages": []}},
+            "user_response": {
+                "headers": {},
+                "body": (PAYLOADS / "openai_chat_stream.txt").read_text(),
+            },
+        },
+    ),
+    "origin_only": (
+        40,
+        "anthropic/claude-sonnet-4",
+        {
+            "origin_request": {
+                "headers": {},
+                "body": {
+                    "model": "claude-sonnet-4",
+                    "max_tokens": 100,
+                    "messages": [{"role": "user", "content": "Quarterly lighthouse inventory"}],
+                },
+            }
+        },
+    ),
+    "hostile": (45, "openai/gpt-4.1", _chat(f"Why did {SCRIPT} not run in my widget?")),
+    "old": (60 * 24 * 10, "openai/gpt-4.1", _chat("An old umbrella from ten days ago")),
+    "no_payload": (50, "openai/gpt-4.1", None),
+}
+
+
+@pytest.fixture
+def found(owner, outsider):
+    """{name: generation} of RECORDS in the owner's account, and one umbrella in another."""
+    records = []
+    for name, (minutes, model, stages) in RECORDS.items():
+        overrides = {
+            "generationId": f"SRCH{name.upper()}"[:64],
+            "modelSlug": model,
+            "providerSlug": model.split("/")[0],
+            "createdAt": (NOW - timedelta(minutes=minutes)).isoformat(),
+        }
+        if stages is not None:
+            overrides["stages"] = stages
+        records.append(make_record(**overrides))
+    records.append(
+        make_record(
+            generationId="SRCHOTHERACCOUNT",
+            accountId=ACCOUNT_B,
+            apiKeyId=KEY_B,
+            stages=_chat("An umbrella in another account"),
+        )
+    )
+    stored = store(*records)
+    return dict(zip(RECORDS, stored, strict=False))
+
+
+def _listed(client, params, **extra):
+    """Names of the listed generations, every page followed by its Older link."""
+    params = {"page_size": 200, **params}
+    names = []
+    while True:
+        response = client.get("/logs/", params, **extra)
+        assert response.status_code == 200, response.content[:800]
+        names += [g.generation_id.removeprefix("SRCH").lower() for g in response.context["rows"]]
+        if not response.context["older_cursor"]:
+            return names
+        params["cursor"] = response.context["older_cursor"]
+
+
+@pytest.fixture(params=["ids", "walk"])
+def mode(request, monkeypatch):
+    """Every search runs both ways: by id from the index, and walking the list's index with a
+    check per row (what a common word gets), which must find exactly the same rows."""
+    if request.param == "walk":
+        monkeypatch.setattr(search, "PROBE_CAP", 0)
+    return request.param
+
+
+# ----------------------------------------------------------------------------- syntax
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("umbrella", ["umbrella", "order"]),  # newest first; "old" is outside the 7 days
+        ("UMBRELLA", ["umbrella", "order"]),  # case is ignored
+        ("Umbrella Berlin", ["umbrella"]),  # every word must match
+        ("berlin", ["umbrella", "berlin"]),
+        ('"umbrella to berlin"', ["umbrella"]),  # a phrase, in that order
+        ('"berlin umbrella"', []),
+        ('"tomorrow umbrella"', ["order"]),
+        ("umbrella -berlin", ["order"]),  # exclusion
+        ('berlin -"seating plan"', ["umbrella"]),  # excluding a phrase
+        ("brell", ["umbrella", "order"]),  # substrings
+        ("华东地区的物流", ["chinese"]),  # Chinese, from the middle of a sentence
+        ("物流", ["chinese", "japanese"]),  # two characters
+        ("搬迁", ["chinese"]),
+        ("稼働開始日", ["japanese"]),
+        ("call_Kx7QpZ3mWv9RtY2b", ["tool"]),  # a tool call id
+        ("Kx7QpZ3m", ["tool"]),  # part of one
+        ("lookup_forecast", ["tool"]),  # the tool's name
+        ("lookup_forecast city", ["tool"]),  # its arguments
+        ("sleet showers", ["tool"]),  # the tool's result
+        ('"check both cities"', ["stream"]),  # only there once the stream is reassembled
+        ("call_Zx9y8W7v6U5t", ["stream"]),  # a tool call id inside the stream
+        ("lighthouse", ["origin_only"]),  # the origin stage when no user stage was captured
+        ("<script>", ["hostile"]),
+        (SCRIPT, ["hostile"]),
+        ("100%", []),  # LIKE's wildcards are plain characters
+        ("a_b", []),
+        ("zzqx", []),
+    ],
+)
+def test_search_finds(owner_client, found, mode, q, expected):
+    assert _listed(owner_client, {"q": q}) == expected
+
+
+def test_a_window_that_reaches_back_finds_older_text(owner_client, found, mode):
+    assert _listed(owner_client, {"q": "umbrella", "range": "30d"}) == [
+        "umbrella",
+        "order",
+        "old",
+    ]
+
+
+def test_another_accounts_text_is_never_found(owner_client, outsider, found, mode):
+    assert _listed(owner_client, {"q": "another account"}) == []
+    other = Client()
+    other.force_login(outsider)
+    assert _listed(other, {"q": "umbrella"}) == ["otheraccount"]
+    assert _listed(other, {"q": "berlin"}) == []
+
+
+def test_search_combines_with_every_other_filter(owner_client, found, mode):
+    assert _listed(owner_client, {"q": "umbrella", "model": "anthropic/claude-sonnet-4"}) == [
+        "order"
+    ]
+    assert _listed(owner_client, {"q": "umbrella", "provider": "openai"}) == ["umbrella"]
+    assert _listed(owner_client, {"q": "umbrella", "request_id": "SRCHORDER"}) == ["order"]
+    assert _listed(owner_client, {"q": "berlin", "request_id": "SRCHORDER"}) == []
+    start = (NOW - timedelta(minutes=12)).isoformat()
+    assert _listed(owner_client, {"q": "berlin", "from": start}) == ["umbrella", "berlin"]
+    end = (NOW - timedelta(minutes=7)).isoformat()
+    assert _listed(owner_client, {"q": "berlin", "from": start, "to": end}) == ["berlin"]
+    assert _listed(owner_client, {"q": "umbrella", "latency_max": 10}) == []
+    assert _listed(owner_client, {"q": "umbrella", "latency_min": 10}) == ["umbrella", "order"]
+
+
+def test_pages_of_a_search_follow_their_cursors(owner_client, owner, mode):
+    records = [
+        make_record(
+            generationId=f"PAGE{i:03d}",
+            createdAt=(NOW - timedelta(minutes=i)).isoformat(),
+            stages=_chat(f"needle number {i}" if i % 3 == 0 else f"hay number {i}"),
+        )
+        for i in range(60)
+    ]
+    store(*records)
+    seen = []
+    params = {"q": "needle", "page_size": 5}
+    while True:
+        response = owner_client.get("/logs/", params)
+        assert response.status_code == 200
+        seen += [g.generation_id for g in response.context["rows"]]
+        older = response.context["older_cursor"]
+        if not older:
+            break
+        assert "q=needle" in response.content.decode()  # the pager's links keep q
+        params["cursor"] = older
+    assert seen == [f"PAGE{i:03d}" for i in range(0, 60, 3)]
+    back = owner_client.get("/logs/", {**params, "cursor": response.context["newer_cursor"]})
+    assert [g.generation_id for g in back.context["rows"]] == seen[-10:-5]
+
+
+def test_short_terms_alone_are_checked_row_by_row(owner_client, found):
+    # No trigram to look up: the list walks the window and checks each row's text.
+    response = owner_client.get("/logs/", {"q": "物流"})
+    assert response.context["filter"].search_mode == "walk"
+    assert response.context["filter"].search_query.indexed == ()
+
+
+def test_rare_terms_are_read_by_id_and_common_ones_by_walking(owner_client, found, monkeypatch):
+    assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "ids"
+    monkeypatch.setattr(search, "PROBE_CAP", 1)
+    assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "walk"
+    assert owner_client.get("/logs/", {"q": "lighthouse"}).context["filter"].search_mode == "ids"
+
+
+def test_no_captured_message_text_means_no_search_row(found):
+    assert not SearchText.objects.filter(generation=found["no_payload"]).exists()
+    row = SearchText.objects.get(generation=found["umbrella"])
+    assert row.account_id == found["umbrella"].account_id
+    assert row.created_at == found["umbrella"].created_at
+    assert row.folded == row.text.lower()
+
+
+def test_search_text_is_what_the_details_page_reads(found):
+    """The same parsers as Pretty mode: request then response, whitespace as single spaces,
+    tool names, ids, arguments and results included."""
+    text = SearchText.objects.get(generation=found["tool"]).text
+    assert text == (
+        'What is the weather in Oslo? lookup_forecast call_Kx7QpZ3mWv9RtY2b { "city": "Oslo" } '
+        'lookup_forecast call_Kx7QpZ3mWv9RtY2b { "condition": "sleet showers" }'
+    )
+
+
+def test_summary_and_total_count_the_matches(owner_client, found, mode):
+    response = owner_client.get("/logs/", {"q": "umbrella"})
+    assert response.context["summary"].requests == 2
+    assert response.context["total"] == 2
+    assert response.context["total_exact"]
+
+
+def test_a_large_match_says_it_sampled(owner_client, owner, monkeypatch):
+    monkeypatch.setattr("logs.summary.SEARCH_SAMPLE_CAP", 3)
+    store(*[make_record(stages=_chat(f"needle {i}")) for i in range(5)])
+    response = owner_client.get("/logs/", {"q": "needle"})
+    assert response.context["total"] == 3
+    assert not response.context["total_exact"]
+    page = response.content.decode()
+    assert "Summary of the newest 3 matching requests." in page
+    assert "3+ requests" in page
+
+
+# ----------------------------------------------------------------------------- bad queries
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        ('"unbalanced quote', "closing quote"),
+        ("umbrella -berlin -old", None),
+        ("-berlin", "alone match nearly all"),
+        ('-"a phrase" -word', "alone match nearly all"),
+        ("x" * 201, "at most 200 characters"),
+        ("a", "at least 2 characters"),
+        ('umbrella ""', "empty"),
+        (" ".join(f"w{i}" for i in range(11)), "at most 10"),
+    ],
+)
+def test_bad_queries_are_a_visible_400(owner_client, found, q, message):
+    response = owner_client.get("/logs/", {"q": q})
+    if message is None:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<code>q</code>" in page
+    assert message in page
+    assert response.context["filter"].form.errors["q"]
+    partial = owner_client.get("/logs/", {"q": q}, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 400
+    assert message in partial.content.decode()
+
+
+def test_a_bad_query_never_reads_generations(owner_client, found):
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get("/logs/", {"q": "-only -exclusions"})
+    assert response.status_code == 400
+    read = [q["sql"] for q in queries if re.search(r"logs_(generation|searchtext)\b", q["sql"])]
+    assert read == []
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def test_excerpts_mark_matches_and_escape_everything_else(owner_client, found):
+    response = owner_client.get("/logs/", {"q": "<script>"})
+    page = response.content.decode()
+    (excerpt,) = re.findall(r'data-testid="excerpt">(.*?)</td>', page)
+    assert "<mark>&lt;script&gt;</mark>alert(1)&lt;/<mark>script&gt;</mark>" not in excerpt
+    assert "<mark>&lt;script&gt;</mark>alert(1)&lt;/script&gt;" in excerpt
+    assert re.sub(r"</?mark>", "", excerpt).count("<") == 0
+    assert SCRIPT not in page
+
+
+def test_a_script_as_q_is_shown_as_text_everywhere(owner_client, found):
+    response = owner_client.get("/logs/", {"q": SCRIPT})
+    page = response.content.decode()
+    assert SCRIPT not in page
+    assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>" in page
+    # In links it is URL-encoded.
+    assert "q=%3Cscript%3Ealert%281%29%3C%2Fscript%3E" in page
+    detail = owner_client.get(f"/logs/{found['hostile'].generation_id}/", {"q": SCRIPT})
+    assert detail.status_code == 200
+    assert SCRIPT not in detail.content.decode()
+    bad = owner_client.get("/logs/", {"q": '"' + SCRIPT})
+    assert bad.status_code == 400
+    assert SCRIPT not in bad.content.decode()
+
+
+def test_excerpts_are_short_and_centred_on_the_first_match():
+    text = "x" * 300 + " the needle sits here " + "y" * 300
+    query = search.parse_query("needle")
+    excerpt = search.excerpt(text, query)
+    plain = re.sub(r"</?mark>", "", str(excerpt))
+    assert plain.startswith("… ") and plain.endswith(" …")
+    assert len(plain) <= search.EXCERPT_CHARS + 4
+    assert "<mark>needle</mark>" in excerpt
+    assert search.excerpt("no match", query) is None
+
+
+def test_marks_inside_highlighted_code_only_touch_text():
+    html = (
+        '<div class="highlight"><pre><span class="n">umb</span><span class="p">rella</span>'
+        '<span class="nt">&quot;a&lt;b&quot;</span></pre></div>'
+    )
+    # A match Pygments split into two tokens is marked in each; entities stay entities.
+    marked = search.mark_html(html, search.parse_query("UMBRELLA a<b"))
+    assert marked == (
+        '<div class="highlight"><pre><span class="n"><mark>umb</mark></span>'
+        '<span class="p"><mark>rella</mark></span>'
+        '<span class="nt">&quot;<mark>a&lt;b</mark>&quot;</span></pre></div>'
+    )
+    assert search.mark_html(html, search.parse_query("zz")) == html
+
+
+def test_folding_keeps_every_position():
+    for text in ("İstanbul ΟΔΟΣ Straße", "ǅ and ﬁ", "東京 TOKYO"):
+        assert len(search.fold(text)) == len(text)
+    assert search.fold("ΟΔΟΣ") == search.fold("οδος") == "οδοσ"
+
+
+# ----------------------------------------------------------------------------- details page
+
+
+def test_details_page_marks_matches_in_pretty_mode(owner_client, found):
+    url = f"/logs/{found['umbrella'].generation_id}/"
+    page = owner_client.get(url, {"q": 'umbrella "to berlin"'}).content.decode()
+    assert "<mark>Umbrella</mark> <mark>to Berlin</mark>" in page
+    assert "<mark>" not in owner_client.get(url).content.decode()
+    assert "<mark>" not in owner_client.get(url, {"q": '"broken'}).content.decode()
+    partial = owner_client.get(url, {"q": "umbrella", "view": "pretty"}, HTTP_HX_REQUEST="true")
+    assert "<mark>Umbrella</mark>" in partial.content.decode()
+
+
+def test_details_page_marks_tool_calls_and_streams(owner_client, found):
+    page = owner_client.get(
+        f"/logs/{found['tool'].generation_id}/", {"q": "Kx7QpZ3m forecast oslo"}
+    ).content.decode()
+    assert "call_<mark>Kx7QpZ3m</mark>WvRtY2b" not in page
+    assert "call_<mark>Kx7QpZ3m</mark>Wv9RtY2b" in page
+    assert "lookup_<mark>forecast</mark>" in page
+    assert "<mark>Oslo</mark>" in page
+    stream = owner_client.get(
+        f"/logs/{found['stream'].generation_id}/", {"q": '"check both"'}
+    ).content.decode()
+    assert "<mark>check both</mark>" in stream
+
+
+def test_details_neighbours_follow_the_search(owner_client, found):
+    response = owner_client.get(f"/logs/{found['umbrella'].generation_id}/", {"q": "umbrella"})
+    assert response.context["newer"] is None
+    assert response.context["older"].generation_id == "SRCHORDER"
+    assert "q=umbrella" in response.context["list_query"]
+    back = owner_client.get(f"/logs/{found['order'].generation_id}/", {"q": "umbrella"})
+    assert back.context["newer"].generation_id == "SRCHUMBRELLA"
+    assert back.context["older"] is None
+
+
+def test_list_links_carry_q_to_the_details_page(owner_client, found):
+    page = owner_client.get("/logs/", {"q": "umbrella"}).content.decode()
+    assert f'href="/logs/{found["umbrella"].generation_id}/?q=umbrella"' in page
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def test_csv_export_honours_q(owner_client, found, mode):
+    response = owner_client.get("/logs/export.csv", {"q": "umbrella"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    ids = [line.split(",")[1] for line in body.strip().splitlines()[1:]]
+    assert ids == ["SRCHUMBRELLA", "SRCHORDER"]
+    bad = owner_client.get("/logs/export.csv", {"q": "-only"})
+    assert bad.status_code == 400
+    assert "q:" in bad.content.decode()
+
+
+def test_export_generations_takes_q(found, mode):
+    out, err = StringIO(), StringIO()
+    call_command(
+        "export_generations",
+        "--account",
+        found["umbrella"].account.external_id,
+        "--q",
+        "umbrella -berlin",
+        stdout=out,
+        stderr=err,
+    )
+    ids = [json.loads(line)["generationId"] for line in out.getvalue().splitlines()]
+    # No window unless asked: the ten-day-old one too.
+    assert ids == ["SRCHORDER", "SRCHOLD"]
+    with pytest.raises(CommandError, match="--q: A quoted phrase"):
+        call_command(
+            "export_generations", "--account", found["umbrella"].account.external_id, "--q", '"x'
+        )
+
+
+# ----------------------------------------------------------------------------- index upkeep
+
+
+def test_backfill_indexes_generations_stored_without_search_rows(owner_client, found):
+    SearchText.objects.all().delete()
+    assert _listed(owner_client, {"q": "umbrella"}) == []
+    out = StringIO()
+    call_command("index_search_text", stdout=out, verbosity=0)
+    assert "Indexed the text of 11 of 12 generations" in out.getvalue()
+    assert _listed(owner_client, {"q": "umbrella"}) == ["umbrella", "order"]
+    call_command("index_search_text", "--rebuild", stdout=out, verbosity=0)
+    assert _listed(owner_client, {"q": "umbrella"}) == ["umbrella", "order"]
+    call_command("index_search_text", stdout=(again := StringIO()), verbosity=0)
+    assert "Indexed the text of 0 of 12" in again.getvalue()
+
+
+def test_deleting_a_generation_takes_its_search_text(owner_client, found):
+    Generation.objects.filter(pk=found["umbrella"].pk).delete()
+    assert not SearchText.objects.filter(generation_id=found["umbrella"].pk).exists()
+    assert _listed(owner_client, {"q": "umbrella"}) == ["order"]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # The FTS index dropped it too (its delete trigger), or this raises.
+            cursor.execute(
+                "INSERT INTO logs_searchtext_fts(logs_searchtext_fts, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+
+
+def test_the_probe_reads_through_the_text_index(found):
+    query = search.parse_query("umbrella")
+    sql_vendor = connection.vendor
+    rows = search.probe(found["umbrella"].account_id, NOW - timedelta(days=7), None, query)
+    assert sorted(pk for pk, _ in rows) == sorted([found["umbrella"].pk, found["order"].pk])
+    if sql_vendor == "postgresql":
+        from django.db import transaction
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+                cursor.execute(f"SET LOCAL {setting} = off")
+            # A few rows: the planner would rather read them by account; asked by text
+            # alone, it can only use the trigram index.
+            cursor.execute(
+                "EXPLAIN SELECT generation_id FROM logs_searchtext WHERE folded LIKE %s LIMIT 10",
+                ["%umbrella%"],
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Cond: (folded ~~ '%umbrella%'::text)" in plan, plan
