@@ -63,15 +63,18 @@ class GenerationQuerySet(KeysetQuerySet):
         return self.filter(created_at__lt=when)
 
     def public_id(self, generation_id):
-        """The generation a gateway calls generation_id, through the GenerationKey registry:
-        two index lookups whatever the table's size or partitioning. The key's created_at
-        lets PostgreSQL read one partition (pruned when the query runs), and generations
-        have no index of their own on generation_id (see GenerationKey)."""
+        """The generation a gateway calls generation_id, through the GenerationKey registry
+        (generations have no index of their own on generation_id, see GenerationKey). The
+        key is read here, one primary-key lookup, so the query that follows names its id and
+        created_at as constants and PostgreSQL prunes to one daily partition while planning:
+        as subqueries it pruned only when the query ran, after planning every partition
+        (8 ms of planning at 13 days, more with each day kept)."""
         key = GenerationKey.objects.filter(generation_id=generation_id)
-        return self.filter(
-            id=models.Subquery(key.values("stored_id")[:1]),
-            created_at=models.Subquery(key.values("created_at")[:1]),
-        )
+        found = list(key.values_list("stored_id", "created_at")[:1])
+        if not found:
+            return self.none()
+        stored_id, created_at = found[0]
+        return self.filter(id=stored_id, created_at=created_at)
 
     def public_ids(self, generation_ids):
         keys = GenerationKey.objects.filter(generation_id__in=list(generation_ids))
