@@ -8,37 +8,22 @@ both modes), /billing/usage/ by model and by API key, and /billing/. bench/detai
 times the details page with 5.7 MB of payloads instead.
 """
 
-import argparse
-import time
 from datetime import timedelta
 
-from _setup import median_p95  # noqa: I001 - sets Django up, so it comes first
-from django.contrib.auth import get_user_model  # noqa: E402
+from _setup import (  # noqa: I001 - sets Django up, so it comes first
+    log_in,
+    page_bench_arguments,
+    time_get,
+)
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from billing.accounts import user_accounts  # noqa: E402
 from logs.models import Generation  # noqa: E402
 
 
-def _time(client, url, params, runs):
-    samples = []
-    for _ in range(runs + 1):
-        start = time.perf_counter()
-        response = client.get(url, params)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, params, response.status_code)
-    return median_p95(samples)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--user", default="demo")
-    args = parser.parse_args()
-    user = get_user_model().objects.get(username=args.user)
-    account = user_accounts(user).first()
+    args = page_bench_arguments(__doc__).parse_args()
+    account, client = log_in(args.user)
     mine = Generation.objects.for_account(account)
     newest = mine.newest_first().values_list("generation_id", flat=True).first()
     older = (
@@ -47,8 +32,6 @@ def main():
         .values_list("generation_id", flat=True)
         .first()
     )
-    client = Client()
-    client.force_login(user)
     scenarios = [
         ("details, newest generation (pretty)", f"/logs/{newest}/", {}),
         ("details, newest generation (json)", f"/logs/{newest}/", {"view": "json"}),
@@ -60,7 +43,7 @@ def main():
     print(f"{connection.vendor}: account {account.external_id}; {args.runs} runs each")
     print(f"{'scenario':<44} {'median ms':>10} {'p95 ms':>8}")
     for name, url, params in scenarios:
-        median, p95 = _time(client, url, params, args.runs)
+        median, p95, *_ = time_get(client, url, params, args.runs)
         print(f"{name:<44} {median:>10.1f} {p95:>8.1f}")
 
 

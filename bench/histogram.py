@@ -9,20 +9,19 @@ rollups), 24h and 1h (half-hour and one-minute bars: a bounded read of the rows)
 and a numeric bound (a bounded read). Prints median and p95 per scenario.
 """
 
-import argparse
 import contextlib
-import time
 from unittest import mock
 
-from _setup import median_p95  # noqa: I001 - sets Django up, so it comes first
-from django.contrib.auth import get_user_model  # noqa: E402
+from _setup import (  # noqa: I001 - sets Django up, so it comes first
+    busiest,
+    list_filterset,
+    log_in,
+    median_p95,
+    page_bench_arguments,
+    timed,
+)
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.http import QueryDict  # noqa: E402
-from django.test import Client  # noqa: E402
 
-from billing.accounts import user_accounts  # noqa: E402
-from logs.filters import GenerationFilter  # noqa: E402
 from logs.histogram import volume_histogram  # noqa: E402
 from logs.models import Generation  # noqa: E402
 
@@ -35,9 +34,8 @@ def _pages(client, params, runs):
         for samples, chart in ((with_it, True), (without, False)):
             patch = mock.patch("logs.views.volume_histogram", return_value=None)
             with contextlib.nullcontext() if chart else patch:
-                start = time.perf_counter()
-                response = client.get("/logs/", params)
-                samples.append((time.perf_counter() - start) * 1000)
+                elapsed, response = timed(client.get, "/logs/", params)
+                samples.append(elapsed)
             assert response.status_code == 200, (params, response.status_code)
             assert ('data-testid="volume-histogram"' in response.text) == chart
     (median, p95), (bare, _) = median_p95(with_it), median_p95(without)
@@ -47,37 +45,17 @@ def _pages(client, params, runs):
 def _alone(account, params, runs):
     samples, chart = [], None
     for _ in range(runs + 1):
-        query = QueryDict(mutable=True)
-        for name, value in params.items():
-            query[name] = value
-        filterset = GenerationFilter(
-            query, account=account, queryset=Generation.objects.for_account(account)
-        )
-        assert filterset.is_valid(), filterset.form.errors
-        start = time.perf_counter()
-        chart = volume_histogram(account, filterset, query)
-        samples.append((time.perf_counter() - start) * 1000)
+        filterset, query = list_filterset(account, params)
+        elapsed, chart = timed(volume_histogram, account, filterset, query)
+        samples.append(elapsed)
     return median_p95(samples), chart
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--user", default="demo")
-    args = parser.parse_args()
-
-    user = get_user_model().objects.get(username=args.user)
-    account = user_accounts(user).first()
+    args = page_bench_arguments(__doc__).parse_args()
+    account, client = log_in(args.user)
     total = Generation.objects.filter(account=account).count()
-    model = (
-        Generation.objects.filter(account=account)
-        .values("model_slug")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .first()["model_slug"]
-    )
-    client = Client()
-    client.force_login(user)
+    model = busiest(account, "model_slug")
     scenarios = [
         ("default window (7d)", {}),
         ("range=30d", {"range": "30d"}),

@@ -13,43 +13,27 @@ the common word's page 5. Prints median and p95 per scenario, the rows shown, th
 page reports and how the search was read ("ids" from the text index, or "walk").
 """
 
-import argparse
 import re
-import time
 from datetime import timedelta
 
-from _setup import median_p95  # noqa: I001 - sets Django up, so it comes first
-from django.contrib.auth import get_user_model  # noqa: E402
+from _setup import (  # noqa: I001 - sets Django up, so it comes first
+    busiest,
+    list_filterset,
+    log_in,
+    older_cursor,
+    page_bench_arguments,
+    rows_shown,
+    time_get,
+)
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.http import QueryDict  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from billing.accounts import user_accounts  # noqa: E402
-from logs.filters import GenerationFilter  # noqa: E402
 from logs.models import Generation, SearchText  # noqa: E402
 
 COMMON = "the"
 PHRASE = '"monotonic clock"'
 CHINESE = "同比增长"  # from the middle of a sentence of the demo's Chinese conversation
 CHINESE_SHORT = "物流"
-
-
-def _time(client, params, runs):
-    samples = []
-    for _ in range(runs + 1):
-        start = time.perf_counter()
-        response = client.get("/logs/", params)
-        elapsed = (time.perf_counter() - start) * 1000
-        assert response.status_code == 200, (params, response.status_code, response.content[:300])
-        samples.append(elapsed)
-    return (*median_p95(samples), response)
-
-
-def _older_cursor(response):
-    match = re.search(r'href="\?[^"]*cursor=(o[^"&]+)[^"]*" rel="next"', response.text)
-    return match.group(1) if match else None
 
 
 def _rare_word(account):
@@ -67,42 +51,23 @@ def _rare_word(account):
 
 
 def _mode(account, params):
-    data = QueryDict(mutable=True)
-    for key, value in params.items():
-        data[key] = value
-    filterset = GenerationFilter(
-        data, account=account, queryset=Generation.objects.for_account(account)
-    )
-    assert filterset.is_valid(), filterset.form.errors
+    filterset, _ = list_filterset(account, params)
     filterset.qs  # noqa: B018 - builds the queryset, which decides the mode
     return filterset.search_mode
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--user", default="demo")
-    args = parser.parse_args()
-
-    user = get_user_model().objects.get(username=args.user)
-    account = user_accounts(user).first()
+    args = page_bench_arguments(__doc__).parse_args()
+    account, client = log_in(args.user)
     since = timezone.now() - timedelta(days=7)
     in_window = Generation.objects.filter(account=account, created_at__gte=since).count()
     searchable = SearchText.objects.filter(account=account, created_at__gte=since).count()
-    model = (
-        Generation.objects.filter(account=account)
-        .values("model_slug")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .first()["model_slug"]
-    )
+    model = busiest(account, "model_slug")
     rare = _rare_word(account)
-    client = Client()
-    client.force_login(user)
 
     page5 = {"q": COMMON}
     for _ in range(4):
-        cursor = _older_cursor(client.get("/logs/", page5))
+        cursor = older_cursor(client.get("/logs/", page5))
         if cursor is None:
             break
         page5 = {**page5, "cursor": cursor}
@@ -124,8 +89,8 @@ def main():
     )
     print(f"{'scenario':<56} {'median ms':>10} {'p95 ms':>8} {'rows':>5} {'total':>7} {'mode':>5}")
     for name, params in scenarios:
-        median, p95, response = _time(client, params, args.runs)
-        rows = response.text.count('<tr id="g-')
+        median, p95, response, _ = time_get(client, "/logs/", params, args.runs)
+        rows = rows_shown(response)
         total = re.search(r'<span class="total">([^<]*)', response.text).group(1).split()[0]
         print(
             f"{name:<56} {median:>10.1f} {p95:>8.1f} {rows:>5} {total:>7} "
