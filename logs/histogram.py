@@ -105,6 +105,9 @@ class Histogram:
     cap: int = 0
     # The oldest time the bounded read reached, when it stopped at its cap.
     counted_since: str = ""
+    # The summary strip's figures over the same bounded read (summary.sample_summary), when
+    # the histogram made one: the strip then needs no read of its own.
+    sample: "summary.Summary | None" = None
     labels: list = field(default_factory=list)
     axis_max: int = 0
     description: str = ""
@@ -358,29 +361,30 @@ def _count_newest(filterset, histogram, edges, end):
     slice_seconds = 3600 if size >= 3600 and all(map(_is_utc_hour, edges)) else math.gcd(size, 900)
     if any((int(e.timestamp()) - origin) % slice_seconds for e in edges):
         slice_seconds = 1  # a zone of another age, with offsets in odd minutes
-    rows = filterset.qs
-    if end is None:
-        rows = rows.until(edges[-1])  # the list has no end; the chart ends with its last bar
+    # No end bound for a list without one: rows stamped after the last bar (a gateway's
+    # clock ahead of ours) fall outside every bar but still count in the strip's sums.
     newest = (
-        rows.newest_first()
+        filterset.qs.newest_first()
         .annotate(
             at_second=_EpochSeconds("created_at"),
             is_failed=Case(When(FAILED, then=Value(1)), default=Value(0)),
         )
-        .values("at_second", "is_failed")[:cap]
+        .values("at_second", "is_failed", *summary.SAMPLE_COLUMNS)[:cap]
     )
     # Grouped around the LIMIT (Django groups only a query's own rows, before its LIMIT).
     try:
         sql, params = newest.query.get_compiler(using=newest.db).as_sql()
     except EmptyResultSet:  # a search the text index finds nowhere in the window
+        histogram.sample = summary.Summary()
         return
     with connections[newest.db].cursor() as cursor:
         cursor.execute(
-            "SELECT (at_second - %s) / %s, COUNT(*), SUM(is_failed), MIN(at_second) "  # noqa: S608
-            f"FROM ({sql}) AS newest GROUP BY 1",
+            "SELECT (at_second - %s) / %s, COUNT(*), SUM(is_failed), MIN(at_second), "  # noqa: S608
+            f"{summary.SAMPLE_SUMS_SQL} FROM ({sql}) AS newest GROUP BY 1",
             [origin, slice_seconds, *params],
         )
         counts = cursor.fetchall()
+    histogram.sample = summary.sample_summary([(row[1], *row[4:]) for row in counts], cap)
     bars = histogram.bars
     _add_slices(bars, edges, [row[:3] for row in counts], slice_seconds)
     histogram.cap = cap

@@ -10,7 +10,7 @@ matching rows and says so; a text search (q), the newest SEARCH_SAMPLE_CAP.
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from django.db.models import Count, Sum
 
@@ -70,6 +70,55 @@ _RAW_SUMS = {
 }
 _ROLLUP_SUMS = {name: Sum(name) for name in _RAW_SUMS}
 
+# The same sums over a bounded read's rows, in raw SQL: the histogram's read of the newest
+# rows groups them by time, which the ORM cannot do around a LIMIT, and adds these columns
+# so that one read serves the chart and the strip (sample_summary).
+SAMPLE_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "bill_amount",
+    "first_token_latency_ms",
+    "throughput",
+)
+SAMPLE_SUMS_SQL = (
+    "SUM(input_tokens), SUM(output_tokens), SUM(bill_amount), "
+    "SUM(first_token_latency_ms), COUNT(first_token_latency_ms), "
+    "SUM(throughput), COUNT(throughput)"
+)
+# What Django's SQLite backend makes of a SUM over a decimal column (SQLite sums them as
+# floats), so the strip shows the same digits whichever read it came from.
+_SQLITE_DECIMAL = Context(prec=15)
+
+
+def _money(value):
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return _SQLITE_DECIMAL.create_decimal_from_float(value)
+    return Decimal(value)
+
+
+def sample_summary(slices, cap):
+    """The Summary of a bounded read from its per-slice SAMPLE_SUMS_SQL rows, in that order
+    after the row count: (count, input, output, cost, latency sum, latency count,
+    throughput sum, throughput count)."""
+    result = Summary()
+    for requests, inputs, outputs, cost, lat_sum, lat_n, tp_sum, tp_n in slices:
+        result.add(
+            {
+                "requests": requests,
+                "input_tokens": inputs,
+                "output_tokens": outputs,
+                "cost": _money(cost),
+                "latency_sum": lat_sum,
+                "latency_count": lat_n,
+                "throughput_sum": _money(tp_sum),
+                "throughput_count": tp_n,
+            }
+        )
+    result.exact = result.requests < cap
+    return result
+
 
 def _floor_hour(when):
     return when.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
@@ -106,11 +155,13 @@ def sample_cap(filterset):
     return SEARCH_SAMPLE_CAP if filterset.search_query is not None else SAMPLE_CAP
 
 
-def summarize(account, filterset):
+def summarize(account, filterset, sample=None):
+    """The strip's figures. `sample`: the Summary of the histogram's bounded read of these
+    filters, when it made one, used where the strip would make the same read."""
     data = filterset.form.cleaned_data
     answer = rollup_dimension(filterset)
     if answer is None:
-        return _sampled(filterset.qs, sample_cap(filterset))
+        return sample if sample is not None else _sampled(filterset.qs, sample_cap(filterset))
     dimension, values = answer
     raw = Generation.objects.for_account(account)
     if dimension != "all":

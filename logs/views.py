@@ -72,8 +72,9 @@ def generation_list(request):
                 filterset.qs, filterset.order, filterset.cursor, filterset.page_size
             )
         with _reads(filterset):
-            summary = summarize(account, filterset)
             histogram = volume_histogram(account, filterset, request.GET)
+            sample = histogram.sample if histogram is not None else None
+            summary = summarize(account, filterset, sample)
         if summary.exact:
             total, total_exact = summary.requests, True
         elif filterset.search_query is not None:

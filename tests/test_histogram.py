@@ -12,11 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logs import histogram as hist
 from logs.models import Generation, HourlyRollup, is_failed
+from logs.summary import SAMPLE_CAP
 from tests.factories import ACCOUNT_B, KEY_A, KEY_B, make_record, store
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +256,20 @@ def test_both_paths_give_the_same_bars(owner_client, spread):
     assert [(b.start, b.requests, b.failed) for b in by_rollups.bars] == [
         (b.start, b.requests, b.failed) for b in by_rows.bars
     ]
+
+
+def test_one_bounded_read_serves_the_chart_and_the_strip(owner_client, spread):
+    exact = owner_client.get("/logs/", {"range": "30d"}).context["summary"]
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get("/logs/", {"range": "30d", "latency_min": "0"})
+    chart, sampled = response.context["histogram"], response.context["summary"]
+    assert not chart.from_rollups and sampled.exact
+    # Every row has a latency, so the bound keeps them all: the same figures as the rollups.
+    figures = ("requests", "input_tokens", "output_tokens", "avg_latency_ms", "avg_throughput")
+    assert [getattr(sampled, f) for f in figures] == [getattr(exact, f) for f in figures]
+    assert round(sampled.cost, 8) == round(exact.cost, 8) > 0
+    reads = [q["sql"] for q in queries if f"LIMIT {SAMPLE_CAP}" in q["sql"]]
+    assert len(reads) == 1, reads
 
 
 def test_a_bounded_read_that_stops_at_its_cap_says_so(owner_client, spread, monkeypatch):
