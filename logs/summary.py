@@ -194,10 +194,3 @@ def _sampled(queryset, cap=SAMPLE_CAP):
     summary.add(queryset.newest_first()[:cap].aggregate(**_RAW_SUMS))
     summary.exact = summary.requests < cap
     return summary
-
-
-def capped_count(queryset, cap=None):
-    """(count, exact): counts at most cap + 1 rows, never the whole table."""
-    cap = cap or SAMPLE_CAP
-    count = queryset.order_by()[: cap + 1].count()
-    return min(count, cap), count <= cap

@@ -19,7 +19,7 @@ from .highlight import highlight_json
 from .histogram import volume_histogram
 from .metadata import dumps, to_raw_metadata
 from .models import Generation, Stage, StagePayload
-from .summary import capped_count, summarize
+from .summary import summarize
 
 
 def _page(queryset, order, cursor, size):
@@ -75,14 +75,10 @@ def generation_list(request):
             histogram = volume_histogram(account, filterset, request.GET)
             sample = histogram.sample if histogram is not None else None
             summary = summarize(account, filterset, sample)
-        if summary.exact:
-            total, total_exact = summary.requests, True
-        elif filterset.search_query is not None:
-            # The summary's sample is the search's count: counting further would check the
-            # text of every row in the window.
-            total, total_exact = summary.requests, False
-        else:
-            total, total_exact = capped_count(filterset.qs)
+        # The list's total is the summary's count. When that stopped at its cap, counting
+        # on would read the same rows again and then some: the cap is shown as "10,000+"
+        # (also for a window of exactly that many, the one case it cannot tell apart).
+        total, total_exact = summary.requests, summary.exact
         if filterset.search_query is not None:
             found = search.excerpts(rows, filterset.search_query, account.pk)
             for row in rows:

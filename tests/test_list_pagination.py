@@ -106,8 +106,17 @@ def test_no_offset_and_no_unbounded_count(owner_client, many):
 
 def test_total_is_capped_when_counting_would_be_expensive(owner_client, many, monkeypatch):
     monkeypatch.setattr("logs.summary.SAMPLE_CAP", 50)
-    response = owner_client.get(
-        "/logs/", {"model": "anthropic/claude-sonnet-4", "api_key": "2534AKkA4Nqn14642786"}
-    )
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get(
+            "/logs/",
+            {
+                "model": "anthropic/claude-sonnet-4",
+                "api_key": "2534AKkA4Nqn14642786",
+                "page_size": 20,
+            },
+        )
     assert response.context["total"] == 50 and not response.context["total_exact"]
     assert "50+ requests" in response.content.decode()
+    # The total comes from the summary's bounded read: the rows are not read again to count.
+    assert [q["sql"] for q in queries if "LIMIT 50" in q["sql"]]
+    assert not [q["sql"] for q in queries if "LIMIT 51" in q["sql"]]
