@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BigIntegerField, Case, Count, Func, Min, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Func, Min, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -297,12 +297,9 @@ def _count_from_rollups(account, filterset, answer, bars, edges, first, end, siz
     whole_to = _floor_hour(end) if end else edges[-1]
     # The partial hours at the window's edges, from the rows the list shows (the filters
     # are the window and at most one dimension here); each lies inside one bucket.
-    raw = filterset.qs.order_by()
     for low, high in ((first, whole_from), (whole_to, end)):
         if high is not None and low < high:
-            counts = raw.filter(created_at__gte=low, created_at__lt=high).aggregate(
-                requests=Count("id"), failed=Count("id", filter=FAILED)
-            )
+            counts = summary.edge_totals(filterset, low, high)
             bars[bisect.bisect_right(edges, low) - 1].add(counts["requests"], counts["failed"])
     rollups = (
         HourlyRollup.objects.for_account(account)

@@ -214,10 +214,14 @@ def test_partial_hours_at_both_edges_count_their_rows(owner_client, spread):
     start = rows[40].created_at - timedelta(minutes=3)  # odd minutes: no whole hour at either
     end = rows[260].created_at + timedelta(minutes=3)
     params = {"from": start.isoformat(), "to": end.isoformat()}
-    chart, _ = _histogram(owner_client, params)
+    with CaptureQueriesContext(connection) as queries:
+        chart, _ = _histogram(owner_client, params)
     assert chart.from_rollups
     assert chart.bars[0].low == start and chart.bars[-1].high == end
     assert _assert_counts(chart, rows) == 221
+    # One read per edge hour serves the chart and the summary strip alike.
+    raw = [q for q in queries if 'FROM "logs_generation"' in q["sql"] and "COUNT(" in q["sql"]]
+    assert len(raw) == 2, [q["sql"] for q in raw]
 
 
 @pytest.mark.parametrize(
