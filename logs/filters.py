@@ -298,6 +298,7 @@ class GenerationFilter(django_filters.FilterSet):
         self.account = account
         # How q is read, once .qs is built: None (no q), "ids" or "walk" (logs.search.apply).
         self.search_mode = None
+        self.search_applied = None
         # One "now" for the list, its summary and the retention horizon, so they agree.
         self._now = timezone.now()
         if data is not None and not data.get("range"):
@@ -407,6 +408,7 @@ class GenerationFilter(django_filters.FilterSet):
             # a per-row check) then meets every other filter (logs.search).
             applied = search.apply(queryset, data["q"], self.account.pk, start, end)
             queryset, self.search_mode = applied.queryset, applied.mode
+            self.search_applied = applied
         return queryset
 
     def is_valid(self):

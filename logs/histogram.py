@@ -360,14 +360,15 @@ def _count_newest(filterset, histogram, edges, end):
         slice_seconds = 1  # a zone of another age, with offsets in odd minutes
     # No end bound for a list without one: rows stamped after the last bar (a gateway's
     # clock ahead of ours) fall outside every bar but still count in the strip's sums.
-    newest = (
-        filterset.qs.newest_first()
-        .annotate(
-            at_second=_EpochSeconds("created_at"),
-            is_failed=Case(When(FAILED, then=Value(1)), default=Value(0)),
-        )
-        .values("at_second", "is_failed", *summary.SAMPLE_COLUMNS)[:cap]
-    )
+    rows, complete = summary.bounded_rows(filterset, cap)
+    if complete is None:
+        rows = rows.newest_first()
+    newest = rows.annotate(
+        at_second=_EpochSeconds("created_at"),
+        is_failed=Case(When(FAILED, then=Value(1)), default=Value(0)),
+    ).values("at_second", "is_failed", *summary.SAMPLE_COLUMNS)
+    if complete is None:
+        newest = newest[:cap]
     # Grouped around the LIMIT (Django groups only a query's own rows, before its LIMIT).
     try:
         sql, params = newest.query.get_compiler(using=newest.db).as_sql()
@@ -381,11 +382,12 @@ def _count_newest(filterset, histogram, edges, end):
             [origin, slice_seconds, *params],
         )
         counts = cursor.fetchall()
-    histogram.sample = summary.sample_summary([(row[1], *row[4:]) for row in counts], cap)
+    exact = sum(row[1] for row in counts) < cap if complete is None else complete
+    histogram.sample = summary.sample_summary([(row[1], *row[4:]) for row in counts], exact)
     bars = histogram.bars
     _add_slices(bars, edges, [row[:3] for row in counts], slice_seconds)
     histogram.cap = cap
-    histogram.exact = sum(row[1] for row in counts) < cap
+    histogram.exact = exact
     if not histogram.exact:
         # Rows in the second of the oldest one read may be left: its bucket and older ones
         # are counted in part at best.

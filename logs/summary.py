@@ -98,10 +98,10 @@ def _money(value):
     return Decimal(value)
 
 
-def sample_summary(slices, cap):
+def sample_summary(slices, exact):
     """The Summary of a bounded read from its per-slice SAMPLE_SUMS_SQL rows, in that order
     after the row count: (count, input, output, cost, latency sum, latency count,
-    throughput sum, throughput count)."""
+    throughput sum, throughput count). `exact`: whether the read found every match."""
     result = Summary()
     for requests, inputs, outputs, cost, lat_sum, lat_n, tp_sum, tp_n in slices:
         result.add(
@@ -116,7 +116,7 @@ def sample_summary(slices, cap):
                 "throughput_count": tp_n,
             }
         )
-    result.exact = result.requests < cap
+    result.exact = exact
     return result
 
 
@@ -145,6 +145,17 @@ def rollup_dimension(filterset):
     if used:
         return used[0], list(data[used[0]])
     return "all", [""]
+
+
+def bounded_rows(filterset, cap):
+    """(rows, complete): what a bounded read of the list's matches aggregates. Usually the
+    list's own rows, to be read newest first up to the cap (complete None: all of them when
+    fewer than the cap). For a text search walked row by row, the newest `cap` matches the
+    text index finds instead (logs.search.Applied.newest), which are the sample already, and
+    whether they are every match of the window."""
+    applied = filterset.search_applied
+    found = applied.newest(cap) if applied is not None else None
+    return found if found is not None else (filterset.qs, None)
 
 
 def sample_cap(filterset):

@@ -309,6 +309,47 @@ def test_a_large_match_says_it_sampled(owner_client, owner, monkeypatch):
     assert "3+ requests" in page
 
 
+@pytest.mark.parametrize("cap", [10, 100])
+def test_a_walked_search_samples_the_newest_matches_through_the_index(
+    owner_client, owner, monkeypatch, cap
+):
+    # A common word (walked row by row for the page) spread over the whole window, in two
+    # models: the summary and the chart read the newest `cap` text matches from the index,
+    # slice by slice back from the window's end, and keep those of the other filters.
+    monkeypatch.setattr(search, "PROBE_CAP", 0)
+    monkeypatch.setattr("logs.summary.SEARCH_SAMPLE_CAP", cap)
+    models = ["anthropic/claude-sonnet-4", "openai/gpt-4.1"]
+    records = [
+        make_record(
+            generationId=f"SPREAD{i:03d}",
+            createdAt=(NOW - timedelta(hours=4 * i + 1)).isoformat(),
+            modelSlug=models[i % 3 == 0],
+            nativeFeeTokens={"prompt": 1000 + i, "completion": 50},
+            stages=_chat(f"needle number {i}"),
+        )
+        for i in range(40)  # up to 157 hours back, inside the 7 days
+    ]
+    store(*records, make_record(stages=_chat("a haystack without it")))
+    newest = sorted(records, key=lambda r: r["createdAt"], reverse=True)
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get("/logs/", {"q": "needle", "model": models[1]})
+    assert response.context["filter"].search_mode == "walk"
+    summary = response.context["summary"]
+    kept = [r for r in newest[:cap] if r["modelSlug"] == models[1]]
+    assert summary.requests == len(kept) > 0
+    assert summary.input_tokens == sum(r["nativeFeeTokens"]["prompt"] for r in kept)
+    assert summary.exact == (cap > len(records))
+    chart = response.context["histogram"]
+    assert chart.exact == summary.exact
+    assert sum(b.requests for b in chart.bars) == len(kept)
+    # The page itself is still the walk: the newest rows of that model whose text matches.
+    page = [g.generation_id for g in response.context["rows"]]
+    assert page == [r["generationId"] for r in newest if r["modelSlug"] == models[1]]
+    # No bounded read of generations checks text row by row: the index found the sample.
+    walked = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "logs_searchtext" in q["sql"]]
+    assert not walked, walked
+
+
 # ----------------------------------------------------------------------------- bad queries
 
 
