@@ -350,6 +350,59 @@ def test_a_walked_search_samples_the_newest_matches_through_the_index(
     assert not walked, walked
 
 
+@pytest.mark.parametrize("window", ["7d", "from-to"])
+def test_the_index_is_read_newest_first_slice_by_slice(owner_client, owner, monkeypatch, window):
+    # Matches spread over the window, one per day: the newest slices hold none or one, so
+    # the probe goes back slice by slice, each twice the last, to the window's start.
+    monkeypatch.setattr(search, "PROBE_CAP", 6)
+    records = [
+        make_record(
+            generationId=f"DAILY{i}",
+            createdAt=(NOW - timedelta(days=i, hours=3)).isoformat(),
+            stages=_chat(f"quartz report {i}"),
+        )
+        for i in range(8)  # DAILY7 is 7 days and 3 hours old: outside a 7-day window
+    ]
+    store(*records)
+    params = {"q": "quartz"}
+    if window == "from-to":
+        params |= {"from": _local(NOW - timedelta(days=5)), "to": _local(NOW - timedelta(days=1))}
+        expected = ["DAILY1", "DAILY2", "DAILY3", "DAILY4"]
+    else:
+        expected = [f"DAILY{i}" for i in range(7)]
+    probes = []
+    real_probe = search.probe
+    monkeypatch.setattr(
+        search, "probe", lambda *a, **k: probes.append(a[1:3]) or real_probe(*a, **k)
+    )
+    response = owner_client.get("/logs/", params)
+    assert response.status_code == 200, response.content[:500]
+    rows = [g.generation_id for g in response.context["rows"]]
+    assert rows == expected
+    # Seven matches in the 7 days are more than PROBE_CAP: walked, and all of them found.
+    assert response.context["filter"].search_mode == ("ids" if window == "from-to" else "walk")
+    # The summary's sample (up to 1,000 of the newest) holds every match: exact either way.
+    assert response.context["summary"].requests == len(expected)
+    assert response.context["summary"].exact and response.context["total_exact"]
+    # Slices newest first, each ending where the one before began, twice as long; a read
+    # starts again from the end when the summary wants more than the probe kept.
+    runs = [[probes[0]]]
+    for low, high in probes[1:]:
+        if high is None or high > runs[-1][-1][0]:
+            runs.append([])
+        runs[-1].append((low, high))
+    assert 1 <= len(runs) <= 2 and all(len(run) >= 3 for run in runs)
+    for run in runs:
+        assert all(high == older for (older, _), (_, high) in zip(run, run[1:], strict=False))
+        sizes = [(high or NOW) - low for low, high in run[1:-1]]
+        assert all(b == 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def _local(moment):
+    """A time as the list's from/to inputs send it, in the viewer's zone (UTC here)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 # ----------------------------------------------------------------------------- bad queries
 
 
