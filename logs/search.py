@@ -331,6 +331,11 @@ def newest_matches(account_id, start, end, query, cap, using="default"):
     now = end or timezone.now()
     size, upper, found = (now - start) / SAMPLE_SLICES, end, []
     with _text_index_only(using):  # once for all the slices
+        if size <= dt.timedelta(0):
+            # Nothing to slice: a window that starts in the future (from= a later date), or
+            # one the retention horizon clipped to nothing. One read of whatever it holds.
+            rows = probe(account_id, start, end, query, cap, using, newest=True)
+            return rows[:cap], len(rows) <= cap
         while True:
             lower = max(start, (upper or now) - size)
             need = cap - len(found)

@@ -398,6 +398,24 @@ def test_the_index_is_read_newest_first_slice_by_slice(owner_client, owner, monk
         assert all(b == 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2030-01-01T00:00:00"},  # a window that starts in the future
+        {"from": "2020-01-01T00:00:00", "to": "2020-02-01T00:00:00"},  # before the horizon
+    ],
+    ids=["future", "past the retention horizon"],
+)
+def test_a_window_with_nothing_to_slice_is_searched_once(
+    owner_client, found, mode, settings, params
+):
+    settings.LOG_RETENTION_DAYS = 30
+    response = owner_client.get("/logs/", {"q": "umbrella", **params})
+    assert response.status_code == 200
+    assert list(response.context["rows"]) == []
+    assert response.context["summary"].requests == 0
+
+
 def _local(moment):
     """A time as the list's from/to inputs send it, in the viewer's zone (UTC here)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
