@@ -14,11 +14,13 @@ Substrings, not words, so Chinese and Japanese (no spaces between words) are fou
 or more characters of a sentence, and ids are found whole or in part.
 
 How it stays fast: the index (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite) is asked
-first for the matching rows in the window, at most PROBE_CAP of them. Fewer than that and
-the term is rare: the list reads just those rows, by id. More, and it is common: the list
+first for the newest matching rows in the window, at most PROBE_CAP of them, in slices going
+back from the window's end (newest_matches). All of the window's matches and fewer than that:
+the term is rare, and the list reads just those rows, by id. More, and it is common: the list
 walks the window newest first, as it does without a search, checking each row's text, and a
-common term fills a page within a few hundred rows. Nothing ranks by relevance over the
-window. A term of two characters has no trigram to look up; it is checked on the walk.
+common term fills a page within a few hundred rows; the summary strip and the histogram count
+the newest of the matches the index gave. Nothing ranks by relevance over the window. A term
+of two characters has no trigram to look up; it is checked on the walk.
 """
 
 import bisect
