@@ -299,6 +299,9 @@ class GenerationFilter(django_filters.FilterSet):
         # How q is read, once .qs is built: None (no q), "ids" or "walk" (logs.search.apply).
         self.search_mode = None
         self.search_applied = None
+        # The partial hours at the window's edges, read once for the summary strip and the
+        # histogram alike (logs.summary.edge_totals): {(low, high): sums}.
+        self.edge_totals = {}
         # One "now" for the list, its summary and the retention horizon, so they agree.
         self._now = timezone.now()
         if data is not None and not data.get("range"):

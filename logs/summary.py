@@ -197,7 +197,7 @@ def edge_totals(filterset, low, high):
     hour at an edge of the window, which the rollups cannot answer. Kept on the filterset,
     since the strip and the histogram both need the same edges (at 10M rows an edge hour is
     ~9,000 rows, and each read of it was 13-19 ms)."""
-    memo = filterset.__dict__.setdefault("_edge_totals", {})
+    memo = filterset.edge_totals
     if (low, high) not in memo:
         rows = filterset.qs.order_by().filter(created_at__gte=low, created_at__lt=high)
         memo[low, high] = rows.aggregate(**_RAW_SUMS, failed=Count("id", filter=FAILED))
