@@ -10,7 +10,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from billing.models import Rating
 from logs.metadata import to_raw_metadata
-from logs.models import Generation, StagePayload
+from logs.models import Generation, GenerationKey, StagePayload
 from tests.conftest import is_postgres
 from tests.factories import make_record, store
 
@@ -109,3 +109,17 @@ def test_a_large_stage_body_is_stored_whole_and_on_postgresql_with_lz4(db):
             method, stored, length = cursor.fetchone()
         assert method == "lz4"
         assert stored < length / 10
+
+
+@pytest.mark.django_db
+def test_the_registry_keeps_one_index_on_generation_id():
+    # Django gives a varchar primary key a second, varchar_pattern_ops index on PostgreSQL
+    # for LIKE 'prefix%'. Ids are only ever looked up whole; logs 0012 drops that copy.
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, GenerationKey._meta.db_table)
+    on_id = [
+        name
+        for name, c in constraints.items()
+        if c["columns"] == ["generation_id"] and (c["index"] or c["primary_key"])
+    ]
+    assert len(on_id) == 1, on_id
