@@ -8,13 +8,14 @@ generationId without a check-then-insert race, and we know exactly which rows ar
 
 import gc
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import msgspec
 import psycopg
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
@@ -76,12 +77,34 @@ def analyze_ingested_tables():
     filtered list page at 10M rows. Seconds to run, whatever the table size (it samples)."""
     if connection.vendor != "postgresql":
         return
-    written = (Generation, StagePayload, SearchText, Rating, Charge, LedgerEntry, HourlyRollup)
+    # Generations and their ratings first and second: at 10M each took ~18 s (a partitioned
+    # table is sampled as a whole and then partition by partition), the rest ~4 s together.
+    written = (Generation, Rating, StagePayload, SearchText, Charge, LedgerEntry, HourlyRollup)
     # The small ones too: a table the planner has never measured is sized from its pages.
     written += (Account, ApiKey, Facet, Wallet)
-    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in written)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {tables}")
+    tables = [connection.ops.quote_name(m._meta.db_table) for m in written]
+    if connection.in_atomic_block:
+        # Another connection would wait on this transaction's locks (a test's, say).
+        _analyze(connection, tables)
+        return
+    # Two connections, so the two big tables are sampled at once, on two cores the load has
+    # just left idle: at 10M, 21 s instead of 39 s in one.
+    halves = [tables[0::2], tables[1::2]]
+    with ThreadPoolExecutor(len(halves)) as pool:
+        list(pool.map(_analyze_apart, halves, [connection.alias] * len(halves)))
+
+
+def _analyze(conn, tables):
+    with conn.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
+def _analyze_apart(tables, alias):
+    # A thread's own connection, closed when done: Django opens one per thread.
+    try:
+        _analyze(connections[alias], tables)
+    finally:
+        connections[alias].close()
 
 
 _pause_lock = threading.Lock()
