@@ -64,6 +64,20 @@ def num(value):
     return _grouped(value)
 
 
+@register.filter(expects_localtime=True)
+def isotime(value):
+    """What |date:"c" writes (ISO 8601 in the current time zone: expects_localtime has
+    Django convert it first), without DateFormat's machinery: the list writes two times a
+    row, and |date was a fifth of a row's rendering."""
+    return value.isoformat() if value else ""
+
+
+@register.filter(expects_localtime=True)
+def clock(value):
+    """What |date:"Y-m-d H:i:s" writes, the list's Timestamp column."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
 @register.filter
 def compact(value):
     """12,345,678 -> 12.3M, 1,576,900 -> 1.6M, 416,000 -> 416.0k, 9,999 stays, for the
