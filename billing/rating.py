@@ -62,10 +62,11 @@ def rate_with_price(model_price, fee_tokens):
             {r.fee_item_code: r.rate for r in model_price.rates.all()},
             model_price.discount_rate or Decimal(0),
             model_price.get_service_code(),
+            model_price.price_version.version,
         )
         model_price._rating_terms = cached
-    rates, discount_rate, service_code = cached
-    result = RatingResult(model_price.price_version.version, service_code)
+    rates, discount_rate, service_code, version = cached
+    result = RatingResult(version, service_code)
     for item, quantity in fee_tokens.items():
         rate = rates.get(item)
         if rate is None:
