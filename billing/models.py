@@ -253,7 +253,9 @@ class LedgerEntry(models.Model):
     amount = models.DecimalField(**MONEY)  # signed: credits positive, charges negative
     balance_after = models.DecimalField(**MONEY)
     # DO_NOTHING: the money trail outlives the logs. Retention deletes the generation and
-    # the line keeps pointing at it by id (see Charge.generation).
+    # the line keeps pointing at it by id (see Charge.generation). No index: nothing looks
+    # lines up by generation (the ledger is read by account and time), and a deleted
+    # generation leaves its lines alone, so the index was one more insert per charge.
     generation = models.ForeignKey(
         "logs.Generation",
         null=True,
@@ -261,6 +263,7 @@ class LedgerEntry(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,  # see Rating.generation
+        db_index=False,
     )
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
