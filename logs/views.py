@@ -40,7 +40,7 @@ def _page(queryset, order, cursor, size):
     return rows, newer, older
 
 
-def _reads(filterset, order=NEWEST_FIRST):
+def _reads(filterset, order=NEWEST_FIRST, *, always=False):
     """Where the list's keyset reads run. A numeric bound (cost_min, ...) has no index, and
     PostgreSQL without statistics guesses that it leaves a handful of rows, so it read the
     whole window and sorted it for a page (tests/test_query_plans.py), for the details page's
@@ -50,11 +50,12 @@ def _reads(filterset, order=NEWEST_FIRST):
     (logs.search) is the same kind of condition: a check per row as the index is walked.
     Reads in an `order` no index keeps (sort=-latency, ...) sort whatever is done; with sorts
     ruled out PostgreSQL weighs every plan alike (2.6 s for a page by cost, bound by cost,
-    without the cost index: bench/README.md)."""
+    without the cost index: bench/README.md). `always`: rule sorts out for any filters,
+    for reads of a row or two that must never read more."""
     queryset = filterset.qs  # built first: it decides how a text search is read
     if not order.has_index(queryset.model):
         return contextlib.nullcontext()
-    if filterset.numeric_filtered or filterset.search_mode == "walk":
+    if always or filterset.numeric_filtered or filterset.search_mode == "walk":
         return index_order(queryset.db)
     return contextlib.nullcontext()
 
@@ -176,7 +177,10 @@ def _neighbours(request, generation):
     )
     if not filterset.is_valid():
         return None, None, query.urlencode()
-    with _reads(filterset, filterset.order):
+    # Always walked: for a generation of today, the newer neighbour's range is today's
+    # partition alone, and PostgreSQL without statistics guessed a handful of matches there
+    # and sorted all of the day's (2,500 rows read for 1, tests/test_query_plans.py).
+    with _reads(filterset, filterset.order, always=True):
         newer, older = _neighbours_in(filterset, generation)
     return newer, older, query.urlencode()
 
