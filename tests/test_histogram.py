@@ -7,6 +7,7 @@ import html
 import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logs import histogram as hist
+from logs.filters import GenerationFilter
 from logs.models import Generation, HourlyRollup, is_failed
 from logs.summary import SAMPLE_CAP
-from tests.factories import ACCOUNT_B, KEY_A, KEY_B, make_record, store
+from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record, store
 
 pytestmark = pytest.mark.django_db
 
@@ -437,3 +439,77 @@ def test_bad_filters_show_no_chart(owner_client, spread):
     response = owner_client.get("/logs/", {"cost_min": "abc"})
     assert response.status_code == 400
     assert 'data-testid="volume-histogram"' not in response.content.decode()
+
+
+@pytest.fixture
+def busy_hours(owner):
+    """Two UTC hours two days apart (a window between them has hour-long bars) with a call
+    every five minutes, of varied tokens, costs, latencies, throughputs and outcomes."""
+    first = (datetime.now(UTC) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    records = []
+    for hour in (first, first + timedelta(days=2)):
+        for i in range(12):
+            finish, cancelled = OUTCOMES[i % 5]
+            records.append(
+                make_record(
+                    createdAt=(hour + timedelta(minutes=5 * i, seconds=7)).isoformat(),
+                    modelSlug=MODELS[i % 2][0],
+                    providerSlug=MODELS[i % 2][1],
+                    finishReason=finish or None,
+                    cancelled=cancelled,
+                    latency=100 + 37 * i,
+                    throughput=f"{20 + i}.{i:02d}",
+                    nativeFeeTokens={"prompt": 300 + 11 * i, "completion": 20 + 3 * i},
+                )
+            )
+    store(*records)
+    return first
+
+
+@pytest.mark.parametrize(
+    ("start_minute", "end_minute", "complements"),
+    [(12, 41, 2), (40, 41, 1), (12, 14, 1), (40, 14, 0)],
+    ids=["both edges mostly inside", "end only", "start only", "neither"],
+)
+def test_an_edge_hour_mostly_inside_is_its_rollup_less_the_rest(
+    owner_client, busy_hours, start_minute, end_minute, complements
+):
+    # An edge hour more inside the window than outside is read as the hour's rollup less
+    # the rows outside the window: fewer rows either way, and the same figures.
+    start = busy_hours + timedelta(minutes=start_minute)
+    end = busy_hours + timedelta(days=2, minutes=end_minute)
+    params = {"from": start.isoformat(), "to": end.isoformat()}
+    with CaptureQueriesContext(connection) as queries:
+        response = owner_client.get("/logs/", params)
+    chart, summary = response.context["histogram"], response.context["summary"]
+    rows = [g for g in _mine_all() if start <= g.created_at < end]
+    assert chart.from_rollups and summary.exact
+    assert _assert_counts(chart, rows) == summary.requests == len(rows)
+    assert summary.input_tokens == sum(g.input_tokens for g in rows)
+    assert summary.output_tokens == sum(g.output_tokens for g in rows)
+    assert summary.cost == sum(g.bill_amount for g in rows)
+    latencies = [g.first_token_latency_ms for g in rows]
+    assert summary.avg_latency_ms == round(sum(latencies) / len(latencies))
+    throughputs = [g.throughput for g in rows]
+    assert summary.avg_throughput == (sum(throughputs) / len(throughputs)).quantize(Decimal("0.01"))
+    hour_reads = [q for q in queries if '"logs_hourlyrollup"."hour" = ' in q["sql"]]
+    assert len(hour_reads) == complements, [q["sql"] for q in hour_reads]
+
+
+def test_an_edge_hour_past_the_retention_horizon_is_read_from_its_rows(
+    owner_client, busy_hours, monkeypatch
+):
+    # The horizon 12 minutes into the first busy hour, and what lay before it pruned: that
+    # hour's rollup still counts the pruned rows, so only the rows are read.
+    horizon = busy_hours + timedelta(minutes=12)
+    monkeypatch.setattr(GenerationFilter, "retention_horizon", property(lambda self: horizon))
+    Generation.objects.filter(created_at__lt=horizon).delete()  # pruned; rollups stay
+    with CaptureQueriesContext(connection) as queries:
+        summary = owner_client.get("/logs/", {"range": "all"}).context["summary"]
+    assert summary.requests == sum(1 for g in _mine_all() if g.created_at >= horizon)
+    first_hour = [q for q in queries if '"logs_hourlyrollup"."hour" = ' in q["sql"]]
+    assert first_hour == []
+
+
+def _mine_all():
+    return list(Generation.objects.filter(account__external_id=ACCOUNT_A))
