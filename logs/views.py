@@ -51,11 +51,14 @@ def _reads(filterset, order=NEWEST_FIRST, *, always=False):
     Reads in an `order` no index keeps (sort=-latency, ...) sort whatever is done; with sorts
     ruled out PostgreSQL weighs every plan alike (2.6 s for a page by cost, bound by cost,
     without the cost index: bench/README.md). `always`: rule sorts out for any filters,
-    for reads of a row or two that must never read more."""
+    for reads of a row or two that must never read more; but not for a rare word's matches
+    listed by id, which are few and found by id and time: sorting them is the plan there,
+    and a walk of the index would step over every row between them."""
     queryset = filterset.qs  # built first: it decides how a text search is read
     if not order.has_index(queryset.model):
         return contextlib.nullcontext()
-    if always or filterset.numeric_filtered or filterset.search_mode == "walk":
+    walked = filterset.numeric_filtered or filterset.search_mode == "walk"
+    if walked or (always and filterset.search_mode != "ids"):
         return index_order(queryset.db)
     return contextlib.nullcontext()
 
