@@ -6,7 +6,7 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
-from logs.demo import SPEC_EXAMPLE_PATH
+from demo.records import SPEC_EXAMPLE_PATH
 from logs.ingest import ingest
 from logs.metadata import loads
 from logs.models import Generation

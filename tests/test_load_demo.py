@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.accounts import user_accounts
 from billing.models import Charge, LedgerEntry, Membership, Rating
-from logs import demo
+from demo.records import build_records
 from logs.models import ApiKey, Generation, StagePayload
 from logs.redact import REDACTED
 from tests.factories import EXAMPLE
@@ -193,9 +193,9 @@ def _ids(records):
 
 
 def test_the_same_seed_yields_the_same_ids_and_another_seed_other_ids():
-    first = list(demo.build_records(100, now=NOW, with_payloads=False))
-    again = list(demo.build_records(100, now=NOW + timedelta(days=1), with_payloads=False))
-    other = list(demo.build_records(100, now=NOW, seed=7, with_payloads=False))
+    first = list(build_records(100, now=NOW, with_payloads=False))
+    again = list(build_records(100, now=NOW + timedelta(days=1), with_payloads=False))
+    other = list(build_records(100, now=NOW, seed=7, with_payloads=False))
     assert _ids(first) == _ids(again)
     assert len(set(_ids(first))) == 100
     assert not set(_ids(first)) & set(_ids(other))
@@ -203,18 +203,18 @@ def test_the_same_seed_yields_the_same_ids_and_another_seed_other_ids():
 
 
 def test_any_range_of_records_builds_the_same_as_the_whole_run():
-    whole = list(demo.build_records(60, now=NOW))
-    assert list(demo.build_records(60, now=NOW, start=25, stop=40)) == whole[25:40]
+    whole = list(build_records(60, now=NOW))
+    assert list(build_records(60, now=NOW, start=25, stop=40)) == whole[25:40]
 
 
 def test_records_come_oldest_first():
-    records = list(demo.build_records(500, now=NOW, with_payloads=False))
+    records = list(build_records(500, now=NOW, with_payloads=False))
     created = [r["createdAt"] for r in records]
     assert created == sorted(created)
 
 
 def test_throughput_is_output_tokens_per_second_and_unknown_for_failed_calls():
-    for record in demo.build_records(200, now=NOW, with_payloads=False):
+    for record in build_records(200, now=NOW, with_payloads=False):
         if record["finishReason"] == "error":
             assert "throughput" not in record
             continue

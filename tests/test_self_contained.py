@@ -49,7 +49,7 @@ def test_no_tracked_file_reaches_outside_the_checkout():
 
 
 def test_the_spec_example_is_part_of_the_repository():
-    from logs.demo import SPEC_EXAMPLE_PATH
+    from demo.records import SPEC_EXAMPLE_PATH
 
     assert SPEC_EXAMPLE_PATH.is_relative_to(ROOT)
     assert '"generationId"' in SPEC_EXAMPLE_PATH.read_text()

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "axes",
     "billing",
     "logs",
+    "demo",
 ]
 
 MIDDLEWARE = [

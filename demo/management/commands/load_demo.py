@@ -16,7 +16,8 @@ from tqdm import tqdm
 from billing.models import Account, LedgerEntry, Membership, Wallet
 from billing.rating import PriceBook
 from billing.settlement import credit
-from logs import demo
+from demo.catalog import ACCOUNTS
+from demo.records import SPEC_EXAMPLE_PATH, build_records, spec_example
 from logs.ingest import (
     CREATED,
     DUPLICATE,
@@ -94,8 +95,8 @@ class Command(BaseCommand):
         example = None
         if count:
             # The spec's example takes the place of one generated record.
-            example = demo.spec_example(
-                demo.SPEC_EXAMPLE_PATH.read_text(), seed=seed, with_payloads=with_payloads
+            example = spec_example(
+                SPEC_EXAMPLE_PATH.read_text(), seed=seed, with_payloads=with_payloads
             )
         job = _Job(
             count - 1 if example else count,
@@ -128,7 +129,7 @@ class Command(BaseCommand):
         rejected = f", {totals[REJECTED]} rejected" if totals[REJECTED] else ""
         self.stdout.write(
             f"Loaded {totals.total()} generations ({totals[CREATED]} created, "
-            f"{totals[DUPLICATE]} duplicate{rejected}) for {len(demo.ACCOUNTS)} accounts in "
+            f"{totals[DUPLICATE]} duplicate{rejected}) for {len(ACCOUNTS)} accounts in "
             f"{elapsed:.1f}s; sign in as {DEMO_USER} / {DEMO_PASSWORD}"
         )
         if rejections:
@@ -166,7 +167,7 @@ class Command(BaseCommand):
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
-        for spec in demo.ACCOUNTS:
+        for spec in ACCOUNTS:
             account, _ = Account.objects.update_or_create(
                 external_id=spec.external_id, defaults={"name": spec.name, "plan": spec.plan}
             )
@@ -220,7 +221,7 @@ def _load_range(start_stop):
     # Thousands of new dicts and none in a cycle: the collector would only rescan them.
     with collector_paused():
         records = list(
-            demo.build_records(
+            build_records(
                 job.count,
                 now=job.now,
                 days=job.days,
