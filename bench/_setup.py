@@ -154,7 +154,7 @@ def list_filterset(account, params):
     mode, the histogram) without a request. Validated; its queryset is not built yet."""
     from django.http import QueryDict
 
-    from logs.filters import GenerationFilter
+    from logs.listing.filters import GenerationFilter
     from logs.models import Generation
 
     query = QueryDict(mutable=True)

@@ -22,7 +22,7 @@ from _setup import (  # noqa: I001 - sets Django up, so it comes first
 )
 from django.db import connection  # noqa: E402
 
-from logs.histogram import volume_histogram  # noqa: E402
+from logs.listing.histogram import volume_histogram  # noqa: E402
 from logs.models import Generation  # noqa: E402
 
 

@@ -24,9 +24,9 @@ from django.utils import timezone  # noqa: E402
 from ingest import _record  # noqa: E402
 
 from billing.models import Account  # noqa: E402
-from logs import partitions  # noqa: E402
 from logs.management.commands.prune_generations import Command as Prune  # noqa: E402
 from logs.models import Generation, IngestToken  # noqa: E402
+from zenlogs import partitions  # noqa: E402
 
 
 def _ingest_forever(token, batch, stop, timings, errors):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zenlogs.lockout import client_address
 
-from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
+from .ingest.store import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
 from .metadata import (
     JSONDepthError,
     dumps,

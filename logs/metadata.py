@@ -21,8 +21,14 @@ from django.conf import settings
 
 from billing.models import FEE_ITEMS
 
+from .ingest.redact import (
+    might_hold_secret,
+    redact_headers,
+    redact_text,
+    redact_value,
+    secret_headers,
+)
 from .models import Stage, StagePayload
-from .redact import might_hold_secret, redact_headers, redact_text, redact_value, secret_headers
 
 STAGE_KEYS = tuple(Stage.values)
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")

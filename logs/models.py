@@ -322,6 +322,14 @@ class Stage(models.TextChoices):
     USER_RESPONSE = "user_response", "ZenMux -> User"
 
 
+# The details page's two panels and the stages each can show, the user's own hop first: the
+# page shows that one by default, and search indexes the same text the page shows.
+SECTIONS = {
+    "request": ("Request", "request_stage", [Stage.USER_REQUEST, Stage.ORIGIN_REQUEST]),
+    "response": ("Response", "response_stage", [Stage.USER_RESPONSE, Stage.ORIGIN_RESPONSE]),
+}
+
+
 class StagePayloadQuerySet(models.QuerySet):
     def of(self, generation):
         """The generation's stages. Its account and created_at lead PostgreSQL to the one
@@ -373,7 +381,7 @@ class StagePayload(models.Model):
 
     class Meta:
         # With account and the partition key in it, so that on PostgreSQL it is the
-        # partitioned table's primary key (logs.partitions).
+        # partitioned table's primary key (zenlogs.partitions).
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "stage", "account", "created_at"], name="unique_stage"

@@ -11,15 +11,15 @@ from billing.accounts import current_account
 from zenlogs.keyset import NEWEST_FIRST, index_order
 
 from . import search
-from .curl import build_curl
-from .detail import HIGHLIGHT_LIMIT, SECTIONS, build_section, load_stages
-from .exports import csv_rows
-from .filters import DEFAULT_SORT, RANGE_LABELS, Cursor, GenerationFilter
-from .highlight import highlight_json
-from .histogram import volume_histogram
+from .detail.curl import build_curl
+from .detail.highlight import highlight_json
+from .detail.sections import HIGHLIGHT_LIMIT, SECTIONS, build_section, load_stages
+from .listing.exports import csv_rows
+from .listing.filters import DEFAULT_SORT, RANGE_LABELS, Cursor, GenerationFilter
+from .listing.histogram import volume_histogram
+from .listing.summary import summarize
 from .metadata import dumps, to_raw_metadata
 from .models import Generation, Stage, StagePayload
-from .summary import summarize
 
 
 def _page(queryset, order, cursor, size):

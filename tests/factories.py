@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from demo.records import SPEC_EXAMPLE_PATH
-from logs.ingest import ingest
+from logs.ingest.store import ingest
 from logs.metadata import loads
 from logs.models import Generation
 

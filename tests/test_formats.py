@@ -12,6 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logs import formats
+from logs.detail.highlight import (
+    HighlightBudget,
+    highlight_code,
+    highlight_json,
+    render_markdown_text,
+)
 from logs.formats import (
     ANTHROPIC_MESSAGES,
     ERROR,
@@ -25,12 +31,6 @@ from logs.formats import (
     parse_request,
     parse_response,
     reassemble_sse,
-)
-from logs.highlight import (
-    HighlightBudget,
-    highlight_code,
-    highlight_json,
-    render_markdown_text,
 )
 
 PAYLOADS = Path(__file__).parent / "payloads"

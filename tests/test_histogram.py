@@ -17,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logs import histogram as hist
-from logs.filters import GenerationFilter
+from logs.listing import histogram as hist
+from logs.listing.filters import GenerationFilter
+from logs.listing.summary import SAMPLE_CAP
 from logs.models import Generation, HourlyRollup, is_failed
-from logs.summary import SAMPLE_CAP
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record, store
 
 pytestmark = pytest.mark.django_db
@@ -279,7 +279,7 @@ def test_one_bounded_read_serves_the_chart_and_the_strip(owner_client, spread):
 
 
 def test_a_bounded_read_that_stops_at_its_cap_says_so(owner_client, spread, monkeypatch):
-    monkeypatch.setattr("logs.summary.SAMPLE_CAP", 50)
+    monkeypatch.setattr("logs.listing.summary.SAMPLE_CAP", 50)
     chart, body = _histogram(owner_client, {"range": "30d", "latency_min": "0"})
     assert not chart.exact and sum(b.requests for b in chart.bars) == 50
     newest = sorted(_mine(), key=lambda g: g.created_at)[-50:]

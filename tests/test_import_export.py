@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import Charge, Rating
+from logs.listing.summary import Summary
 from logs.models import Facet, Generation, GenerationKey, HourlyRollup, StagePayload
-from logs.summary import Summary
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_B, example_record, make_record, store
 
@@ -209,7 +209,7 @@ def test_csv_export_is_scoped_and_validates_filters(owner_client, owner, outside
 
 
 def test_csv_export_streams_in_chunks(owner_client, owner, monkeypatch):
-    monkeypatch.setattr("logs.exports.CHUNK", 7)
+    monkeypatch.setattr("logs.listing.exports.CHUNK", 7)
     store(*[make_record(generationId=f"S{i:03d}") for i in range(30)])
     ids = [r["Generation ID"] for r in _csv(owner_client.get("/logs/export.csv"))]
     assert len(ids) == len(set(ids)) == 30

@@ -110,13 +110,13 @@ def test_finish_reasons_are_stored_as_given(client, ingest_token):
 def test_database_unavailable_is_503_with_retry_after_and_writes_nothing(
     client, ingest_token, monkeypatch
 ):
-    real_settle = __import__("logs.ingest", fromlist=["settle"]).settle
+    real_settle = __import__("logs.ingest.store", fromlist=["settle"]).settle
 
     def broken(generations):
         real_settle(generations)  # rows are written by now, inside the transaction
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("logs.ingest.settle", broken)
+    monkeypatch.setattr("logs.ingest.store.settle", broken)
     response = post_records(client, ingest_token, [make_record(), make_record()])
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from billing.models import Rating
-from logs.ingest import ingest
+from logs.ingest.store import ingest
 from logs.metadata import json_depth
 from logs.models import Generation, StagePayload
 from tests.factories import make_record, post_records
@@ -155,7 +155,7 @@ def test_ingest_leaves_the_cycle_collector_as_it_found_it(owner, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("logs.ingest._store", fail)
+    monkeypatch.setattr("logs.ingest.store._store", fail)
     with pytest.raises(RuntimeError):
         ingest([make_record()])
     assert gc.isenabled()

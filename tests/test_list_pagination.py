@@ -105,7 +105,7 @@ def test_no_offset_and_no_unbounded_count(owner_client, many):
 
 
 def test_total_is_capped_when_counting_would_be_expensive(owner_client, many, monkeypatch):
-    monkeypatch.setattr("logs.summary.SAMPLE_CAP", 50)
+    monkeypatch.setattr("logs.listing.summary.SAMPLE_CAP", 50)
     with CaptureQueriesContext(connection) as queries:
         response = owner_client.get(
             "/logs/",

@@ -13,8 +13,8 @@ from django.utils import timezone
 from billing.accounts import user_accounts
 from billing.models import Charge, LedgerEntry, Membership, Rating
 from demo.records import build_records
+from logs.ingest.redact import REDACTED
 from logs.models import ApiKey, Generation, StagePayload
-from logs.redact import REDACTED
 from tests.factories import EXAMPLE
 
 pytestmark = pytest.mark.django_db

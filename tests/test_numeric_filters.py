@@ -198,7 +198,7 @@ def test_summary_and_total_count_only_the_matching_rows(owner_client, rows):
 def test_summary_takes_the_sampled_path_and_says_so(owner_client, rows, monkeypatch):
     """The rollups hold sums per hour, not each row's figures: with a numeric bound the
     summary reads the newest SAMPLE_CAP matching rows, and says so when it stopped there."""
-    monkeypatch.setattr("logs.summary.SAMPLE_CAP", 2)
+    monkeypatch.setattr("logs.listing.summary.SAMPLE_CAP", 2)
     response = owner_client.get("/logs/", {"latency_min": "0"})
     summary = response.context["summary"]
     assert summary.requests == 2 and not summary.exact

@@ -28,9 +28,9 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Account, LedgerEntry, Membership, Wallet
 from billing.settlement import credit
-from logs.ingest import ingest
+from logs.ingest.store import ingest
+from logs.listing.summary import SAMPLE_CAP
 from logs.models import Generation
-from logs.summary import SAMPLE_CAP
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record
 

@@ -159,7 +159,7 @@ def mode(request, monkeypatch):
     """Every search runs both ways: by id from the index, and walking the list's index with a
     check per row (what a common word gets), which must find exactly the same rows."""
     if request.param == "walk":
-        monkeypatch.setattr(search, "PROBE_CAP", 0)
+        monkeypatch.setattr(search.query, "PROBE_CAP", 0)
     return request.param
 
 
@@ -268,7 +268,7 @@ def test_short_terms_alone_are_checked_row_by_row(owner_client, found):
 
 def test_rare_terms_are_read_by_id_and_common_ones_by_walking(owner_client, found, monkeypatch):
     assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "ids"
-    monkeypatch.setattr(search, "PROBE_CAP", 1)
+    monkeypatch.setattr(search.query, "PROBE_CAP", 1)
     assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "walk"
     assert owner_client.get("/logs/", {"q": "lighthouse"}).context["filter"].search_mode == "ids"
 
@@ -299,7 +299,7 @@ def test_summary_and_total_count_the_matches(owner_client, found, mode):
 
 
 def test_a_large_match_says_it_sampled(owner_client, owner, monkeypatch):
-    monkeypatch.setattr("logs.summary.SEARCH_SAMPLE_CAP", 3)
+    monkeypatch.setattr("logs.listing.summary.SEARCH_SAMPLE_CAP", 3)
     store(*[make_record(stages=_chat(f"needle {i}")) for i in range(5)])
     response = owner_client.get("/logs/", {"q": "needle"})
     assert response.context["total"] == 3
@@ -316,8 +316,8 @@ def test_a_walked_search_samples_the_newest_matches_through_the_index(
     # A common word (walked row by row for the page) spread over the whole window, in two
     # models: the summary and the chart read the newest `cap` text matches from the index,
     # slice by slice back from the window's end, and keep those of the other filters.
-    monkeypatch.setattr(search, "PROBE_CAP", 0)
-    monkeypatch.setattr("logs.summary.SEARCH_SAMPLE_CAP", cap)
+    monkeypatch.setattr(search.query, "PROBE_CAP", 0)
+    monkeypatch.setattr("logs.listing.summary.SEARCH_SAMPLE_CAP", cap)
     models = ["anthropic/claude-sonnet-4", "openai/gpt-4.1"]
     records = [
         make_record(
@@ -354,7 +354,7 @@ def test_a_walked_search_samples_the_newest_matches_through_the_index(
 def test_the_index_is_read_newest_first_slice_by_slice(owner_client, owner, monkeypatch, window):
     # Matches spread over the window, one per day: the newest slices hold none or one, so
     # the probe goes back slice by slice, each twice the last, to the window's start.
-    monkeypatch.setattr(search, "PROBE_CAP", 6)
+    monkeypatch.setattr(search.query, "PROBE_CAP", 6)
     records = [
         make_record(
             generationId=f"DAILY{i}",
@@ -373,7 +373,7 @@ def test_the_index_is_read_newest_first_slice_by_slice(owner_client, owner, monk
     probes = []
     real_probe = search.probe
     monkeypatch.setattr(
-        search, "probe", lambda *a, **k: probes.append(a[1:3]) or real_probe(*a, **k)
+        search.query, "probe", lambda *a, **k: probes.append(a[1:3]) or real_probe(*a, **k)
     )
     response = owner_client.get("/logs/", params)
     assert response.status_code == 200, response.content[:500]

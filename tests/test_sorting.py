@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from logs.filters import SORTS
+from logs.listing.filters import SORTS
 from logs.models import Generation
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_B, make_record, store
 
@@ -370,7 +370,7 @@ def test_the_sort_travels_with_the_form_the_pager_and_the_links(owner_client, ro
 
 @pytest.mark.parametrize("sort", ["-cost", "cost", "latency", "-throughput", "created_at"])
 def test_csv_export_follows_the_sort_across_chunks(owner_client, rows, monkeypatch, sort):
-    monkeypatch.setattr("logs.exports.CHUNK", 4)
+    monkeypatch.setattr("logs.listing.exports.CHUNK", 4)
     response = owner_client.get("/logs/export.csv", {"sort": sort, "cursor": "o1.1"})
     assert _csv_ids(response) == _expected(_in_window(), sort)
     bounded = owner_client.get("/logs/export.csv", {"sort": sort, "cost_max": "0.01"})
@@ -387,7 +387,7 @@ def _export(*args):
 
 
 def test_export_command_takes_the_sort(rows, monkeypatch):
-    monkeypatch.setattr("logs.exports.CHUNK", 4)
+    monkeypatch.setattr("logs.listing.exports.CHUNK", 4)
     everything = [*_in_window(), Generation.objects.get(generation_id="OLD")]
     assert _export("--sort=-cost") == _expected(everything, "-cost")
     assert _export("--sort", "latency", "--cost-min", "0.01") == _expected(

@@ -106,7 +106,7 @@ class PartitionByTime(migrations.operations.base.Operation):
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             return
-        from logs import partitions
+        from zenlogs import partitions
 
         with schema_editor.connection.cursor() as cursor:
             old = f"{self.table}_unpartitioned"
@@ -130,7 +130,7 @@ class PartitionByTime(migrations.operations.base.Operation):
                 partitions.days_between(today - timedelta(days=1), today + timedelta(days=7))
             )
             for day in sorted(days):
-                partitions._create(cursor, self.table, day)
+                partitions.create_partition(cursor, self.table, day)
             _execute(cursor, f'INSERT INTO "{self.table}" SELECT * FROM "{old}"')  # noqa: S608
             _restart_identity(cursor, self.table, old)
             name = next(iter(self.replaces), f"{self.table}_pkey")
@@ -147,7 +147,7 @@ class PartitionByTime(migrations.operations.base.Operation):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":
             return
-        from logs import partitions
+        from zenlogs import partitions
 
         with schema_editor.connection.cursor() as cursor:
             old = f"{self.table}_partitioned"

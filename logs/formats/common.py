@@ -5,7 +5,7 @@ parsers and stream reassemblers all use."""
 import json
 from dataclasses import dataclass, field
 
-from ..highlight import HighlightBudget
+from ..detail.highlight import HighlightBudget
 
 OPENAI_CHAT = "openai_chat"
 ANTHROPIC_MESSAGES = "anthropic_messages"
@@ -129,7 +129,7 @@ class Conversation:
     model, finish_reason, usage: as the body states them (usage is the provider's own object).
     streamed: the body was an SSE stream, reassembled.
     highlight_budget: characters of syntax highlighting left for everything rendered from this
-        conversation (see logs.highlight), so one page's highlighting work stays bounded.
+        conversation (see logs.detail.highlight), so one page's highlighting work stays bounded.
     """
 
     format: str

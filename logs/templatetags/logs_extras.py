@@ -4,7 +4,7 @@ Pygments) or plain data for the template to autoescape, never markup built from 
 from django import template
 
 from logs import search
-from logs.highlight import HighlightBudget, highlight_json_within, render_markdown_text
+from logs.detail.highlight import HighlightBudget, highlight_json_within, render_markdown_text
 
 register = template.Library()
 

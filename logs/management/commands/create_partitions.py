@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from logs import partitions
+from zenlogs import partitions
 
 
 class Command(BaseCommand):

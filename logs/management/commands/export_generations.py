@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.models import Account
 from logs import search
-from logs.exports import export_records
-from logs.filters import (
+from logs.listing.exports import export_records
+from logs.listing.filters import (
     DEFAULT_SORT,
     SORTS,
     DateTimeInput,

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from billing.rating import PriceBook
-from logs.ingest import CREATED, DUPLICATE, REJECTED, analyze_ingested_tables, ingest
+from logs.ingest.store import CREATED, DUPLICATE, REJECTED, analyze_ingested_tables, ingest
 from logs.metadata import dumps, fast_json, loads
 
 BATCH = 1000

@@ -8,8 +8,8 @@ from django.db.models import CASCADE, Exists, OuterRef
 from django.utils import timezone
 
 from billing.models import Account
-from logs import partitions
 from logs.models import Facet, Generation
+from zenlogs import partitions
 
 BATCH = 2000
 

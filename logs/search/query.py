@@ -1,44 +1,17 @@
-"""Text search over generations' messages: the log list's `q`.
+"""Reading a search: parsing `q` into terms, and asking the text index for the matches in a
+window (probe, newest_matches, apply). See logs/search/__init__.py for how it stays fast."""
 
-What is searched: the message text the details page's Pretty mode shows for the request and
-the response (the user stages, or the origin stages when a user stage was not captured),
-read by the same parsers (logs.formats): system, user and assistant text, reasoning, tool call
-names, ids and arguments, tool results, error messages, SSE streams reassembled. It is
-extracted once, at ingestion, into a SearchText row (`text`, and `folded`, its lowercase).
-
-How it matches: every term is a case-insensitive substring of that text, on both databases
-alike: terms and text are lowercased here in Python, so the databases only ever compare
-exact substrings of `folded`, whatever their locale. Words must all appear; a "quoted phrase"
-must appear as written (runs of spaces count as one); -word and -"a phrase" must not appear.
-Substrings, not words, so Chinese and Japanese (no spaces between words) are found by any two
-or more characters of a sentence, and ids are found whole or in part.
-
-How it stays fast: the index (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite) is asked
-first for the newest matching rows in the window, at most PROBE_CAP of them, in slices going
-back from the window's end (newest_matches). All of the window's matches and fewer than that:
-the term is rare, and the list reads just those rows, by id. More, and it is common: the list
-walks the window newest first, as it does without a search, checking each row's text, and a
-common term fills a page within a few hundred rows; the summary strip and the histogram count
-the newest of the matches the index gave. Nothing ranks by relevance over the window. A term
-of two characters has no trigram to look up; it is checked on the walk.
-"""
-
-import bisect
 import contextlib
 import datetime as dt
-import html
-import re
 from dataclasses import dataclass
 
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, BooleanField, F, Func, OuterRef, Subquery
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
-from .detail import SECTIONS
-from .formats import ERROR, parse_request, parse_response
-from .models import SearchText
+from logs.models import SearchText
+
+from .extract import collapse_spaces, fold
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
@@ -49,10 +22,6 @@ INDEXED_TERM_LENGTH = 3
 PROBE_CAP = 2000
 # The newest slice of the window that newest_matches() asks the index about first.
 SAMPLE_SLICES = 16
-# Characters of text kept per side (request, response): a search row stays bounded however
-# long a conversation grows (an agent resends its whole history with every call).
-SIDE_MAX_CHARS = 50_000
-EXCERPT_CHARS = 160
 
 
 class QueryError(ValueError):
@@ -117,70 +86,6 @@ def parse_query(text):
     if not include:
         raise QueryError("Add a word to search for: exclusions (-word) alone match nearly all.")
     return SearchQuery(tuple(include), tuple(exclude))
-
-
-# ----------------------------------------------------------------------------- text
-
-
-def fold(text):
-    """Lowercase, one character for one character, so a position in the folded text is the
-    same position in the original (an excerpt cuts the original where the folded text
-    matched). The few characters whose lowercase is longer (İ) stay as they are; a final
-    sigma folds like any sigma."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return lowered.replace("ς", "σ")
-
-
-def collapse_spaces(text):
-    # str.split() with no separator splits on runs of Unicode whitespace, as \s+ does, in C:
-    # a fifth of the regex's time on the kilobytes of text each ingested record carries.
-    return " ".join(text.split())
-
-
-def message_text(stages):
-    """The searchable text of a generation: its request's and its response's messages, each
-    read from the stage the details page shows by default (the user's own hop, else the
-    origin's), by the details page's own parsers. `stages` maps a stage name to (body text,
-    body format, truncated). Returns "" when nothing there reads as messages."""
-    sides = []
-    for key in ("request", "response"):
-        options = SECTIONS[key][2]
-        chosen = next((stage for stage in options if stage in stages), None)
-        if chosen is None:
-            continue
-        body, body_format, truncated = stages[chosen]
-        parse = parse_request if key == "request" else parse_response
-        conversation = parse(body, body_format, truncated)
-        if conversation is not None:
-            side = collapse_spaces(" ".join(_conversation_texts(conversation)))
-            sides.append(side[:SIDE_MAX_CHARS])
-    # PostgreSQL cannot store NUL; a JSON "\u0000" inside a message decodes to one.
-    return " ".join(s for s in sides if s).replace("\x00", "\ufffd")
-
-
-def _conversation_texts(conversation):
-    if conversation.format == ERROR:
-        # An error body has no messages; its message is the note the page shows.
-        yield from conversation.notes
-    for message in conversation.messages:
-        for part in message.parts:
-            for value in (part.tool_name, part.tool_call_id, part.arguments, part.text):
-                if value:
-                    yield value
-
-
-def search_row(generation_id, account_id, created_at, stages):
-    """The SearchText row for a generation, as a tuple in ROW_FIELDS order, or None when it
-    captured no message text (so no row is stored)."""
-    text = message_text(stages)
-    if not text:
-        return None
-    return (generation_id, account_id, created_at, text, fold(text))
-
-
-ROW_FIELDS = ("generation", "account", "created_at", "text", "folded")
 
 
 # ----------------------------------------------------------------------------- SQL
@@ -439,121 +344,3 @@ def _text_index_only(using):
         finally:
             connection._text_index_only = False
         set_all(previous)
-
-
-# ----------------------------------------------------------------------------- showing
-
-
-def _term_pattern(query):
-    """A regex for any include term in folded text, longest first; a phrase's spaces match
-    any run of whitespace (the details page shows text with its newlines)."""
-    terms = sorted(query.include, key=len, reverse=True)
-    parts = [r"\s+".join(re.escape(word) for word in t.split(" ")) for t in terms]
-    return re.compile("|".join(parts))
-
-
-def _spans(text, query):
-    """(start, end) of the include terms' matches in text, in order, not overlapping."""
-    return [m.span() for m in _term_pattern(query).finditer(fold(text))]
-
-
-def mark_text(text, query):
-    """text escaped, with every match of the query's words in <mark>. Escaped first, piece
-    by piece, so the only markup is the mark tags."""
-    text = str(text)
-    out, last = [], 0
-    for start, end in _spans(text, query):
-        out.append(escape(text[last:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
-        last = end
-    out.append(escape(text[last:]))
-    return mark_safe("".join(out))  # noqa: S308 - every piece of the text is escaped
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def mark_html(markup, query):
-    """Pygments HTML (escaped text between its own tags) with the query's matches in <mark>:
-    the text nodes are read unescaped and joined, so a match that Pygments split into
-    several tokens is still found, and each piece of it is marked inside its own token."""
-    markup = str(markup)
-    pieces = []  # (is_tag, string): tags as they are, text unescaped
-    last = 0
-    for tag in _TAG.finditer(markup):
-        if tag.start() > last:
-            pieces.append((False, html.unescape(markup[last : tag.start()])))
-        pieces.append((True, tag.group()))
-        last = tag.end()
-    if last < len(markup):
-        pieces.append((False, html.unescape(markup[last:])))
-    text = "".join(s for is_tag, s in pieces if not is_tag)
-    spans = _spans(text, query)
-    if not spans:
-        return mark_safe(markup)  # noqa: S308 - unchanged Pygments output (logs.highlight)
-    starts = [s for s, _ in spans]
-    out, offset = [], 0
-    for is_tag, string in pieces:
-        if is_tag:
-            out.append(string)
-            continue
-        out.append(_mark_node(string, offset, spans, starts))
-        offset += len(string)
-    return mark_safe("".join(out))  # noqa: S308 - Pygments' tags and text escaped here
-
-
-def _mark_node(string, offset, spans, starts):
-    """One text node, escaped, with the parts that fall in any span marked."""
-    out, position, end_of_node = [], 0, len(string)
-    index = max(0, bisect.bisect_right(starts, offset) - 1)
-    while index < len(spans) and position < end_of_node:
-        start, stop = spans[index][0] - offset, spans[index][1] - offset
-        if stop <= position:
-            index += 1
-            continue
-        if start >= end_of_node:
-            break
-        start = max(start, position)
-        out.append(escape(string[position:start]))
-        out.append(f"<mark>{escape(string[start : min(stop, end_of_node)])}</mark>")
-        position = min(stop, end_of_node)
-        if stop <= end_of_node:
-            index += 1
-    out.append(escape(string[position:]))
-    return "".join(out)
-
-
-def excerpt(text, query, width=EXCERPT_CHARS):
-    """About `width` characters of text around its first match, with the matches marked and
-    everything else escaped; None when the text does not hold a match."""
-    spans = _spans(text, query)
-    if not spans:
-        return None
-    first_start, first_end = spans[0]
-    start = max(0, first_start - max(0, width - (first_end - first_start)) // 2)
-    end = min(len(text), max(start + width, first_end))
-    start = max(0, min(start, end - width))
-    marked = mark_text(text[start:end], query)
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    return mark_safe(f"{prefix}{marked}{suffix}")  # noqa: S308 - marked is escaped
-
-
-def excerpts(rows, query, account_id):
-    """{generation pk: excerpt HTML} for the listed rows, read from their search rows (named
-    by account, time range and id, so the read stays inside the rows' partitions)."""
-    if not rows:
-        return {}
-    times = [g.created_at for g in rows]
-    texts = SearchText.objects.filter(
-        account_id=account_id,
-        created_at__gte=min(times),
-        created_at__lte=max(times),
-        generation_id__in=[g.pk for g in rows],
-    ).values_list("generation_id", "text")
-    found = {}
-    for pk, text in texts:
-        marked = excerpt(text, query)
-        if marked is not None:
-            found[pk] = marked
-    return found

@@ -6,10 +6,9 @@ import contextlib
 from django.db.models import Prefetch
 
 from billing.models import FEE_ITEMS
+from logs.metadata import amount_string, format_created_at, loads, to_raw_metadata
+from logs.models import ApiKey, StagePayload, attach_stages
 from zenlogs.keyset import NEWEST_FIRST, index_order
-
-from .metadata import amount_string, format_created_at, loads, to_raw_metadata
-from .models import ApiKey, StagePayload, attach_stages
 
 CHUNK = 1000
 # A chunk's API keys in one small query of their own. Joined, a seven-row table let

@@ -13,10 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
+from logs import search
+from logs.models import ApiKey, Facet, Generation
 from zenlogs.keyset import Order
-
-from . import search
-from .models import ApiKey, Facet, Generation
 
 RANGES = {
     "1h": dt.timedelta(hours=1),

@@ -7,19 +7,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models.functions import Substr
 
-from .formats import parse_request, parse_response
-from .highlight import highlight_json
-from .metadata import dumps
-from .models import Stage, StagePayload
+from logs.detail.highlight import highlight_json
+from logs.formats import parse_request, parse_response
+from logs.metadata import dumps
+from logs.models import SECTIONS, Stage, StagePayload
 
 # Highlighting is the slow part of the page: Pygments past this many characters per body
 # costs more than it helps, so the rest shows as plain (escaped) text.
 HIGHLIGHT_LIMIT = 100_000
-
-SECTIONS = {
-    "request": ("Request", "request_stage", [Stage.USER_REQUEST, Stage.ORIGIN_REQUEST]),
-    "response": ("Response", "response_stage", [Stage.USER_RESPONSE, Stage.ORIGIN_RESPONSE]),
-}
 
 
 @dataclass

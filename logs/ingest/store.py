@@ -20,11 +20,10 @@ from django.db import IntegrityError, connection, connections, transaction
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
 from billing.settlement import settle
-from zenlogs.bulk import insert_ignoring_conflicts, insert_rows, next_ids
-
-from . import partitions
-from .metadata import read_record, record_id
-from .models import (
+from logs.ingest.redact import might_hold_secret, redact_value
+from logs.ingest.rollups import add_facets, rollup_rows, write_rollups
+from logs.metadata import read_record, record_id
+from logs.models import (
     ApiKey,
     Facet,
     Generation,
@@ -35,10 +34,10 @@ from .models import (
     fee_tokens,
     token_totals,
 )
-from .redact import might_hold_secret, redact_value
-from .rollups import add_facets, rollup_rows, write_rollups
-from .search import ROW_FIELDS as SEARCH_ROW_FIELDS
-from .search import search_row
+from logs.search import ROW_FIELDS as SEARCH_ROW_FIELDS
+from logs.search import search_row
+from zenlogs import partitions
+from zenlogs.bulk import insert_ignoring_conflicts, insert_rows, next_ids
 
 CREATED = "created"
 DUPLICATE = "duplicate"

@@ -90,7 +90,7 @@ def ensure(days):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
             present = _present(cursor, wanted)  # another process may have made them
             for name in sorted(set(wanted) - present):
-                _create(cursor, *wanted[name])
+                create_partition(cursor, *wanted[name])
     if not connection.in_atomic_block:
         with _known_lock:
             _known.update(missing)
@@ -101,7 +101,7 @@ def _present(cursor, wanted):
     return {row[0] for row in cursor.fetchall()}
 
 
-def _create(cursor, table, day):
+def create_partition(cursor, table, day):
     quote = connection.ops.quote_name
     name = partition_name(table, day)
     start, end = _bounds(day)

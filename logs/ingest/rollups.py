@@ -5,9 +5,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from logs.models import FAILED_FINISH_REASONS, Facet, HourlyRollup
 from zenlogs.bulk import upsert_adding
-
-from .models import FAILED_FINISH_REASONS, Facet, HourlyRollup
 
 DIMENSIONS = ("all", "model", "provider", "api_key", "finish_reason")
 _SUMS = (

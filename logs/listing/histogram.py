@@ -32,8 +32,8 @@ from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from . import summary
-from .models import FAILED, HourlyRollup
+from logs.listing import summary
+from logs.models import FAILED, HourlyRollup
 
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)

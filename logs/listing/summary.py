@@ -14,7 +14,7 @@ from decimal import Context, Decimal
 
 from django.db.models import Count, Sum
 
-from .models import FAILED, HourlyRollup
+from logs.models import FAILED, HourlyRollup
 
 SAMPLE_CAP = 10_000
 SEARCH_SAMPLE_CAP = 1_000

@@ -1,0 +1,8 @@
+"""The details page of one generation: its four stages, Pretty and JSON.
+
+  sections.py   which stage each panel shows, bounded bodies, the parsed conversation
+  highlight.py  Pygments highlighting in bounded time, and Markdown code fences
+  curl.py       "Copy as cURL" of the user's request, the key as a placeholder
+
+The view itself is logs.views.generation_detail. Nothing here imports the write path.
+"""
