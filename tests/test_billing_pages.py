@@ -297,7 +297,7 @@ def test_a_member_of_two_accounts_sees_the_one_selected(owner_client, owner):
     Membership.objects.create(user=owner, account=other)
     credit(other, "reward", "3", note="second-account-note")
     assert "second-account-note" not in owner_client.get("/billing/").content.decode()
-    owner_client.post("/accounts/switch/", {"account": other.pk, "next": "/billing/"})
+    owner_client.post("/accounts/switch/", {"account": other.external_id, "next": "/billing/"})
     body = owner_client.get("/billing/").content.decode()
     assert "second-account-note" in body and "Reward Credits 3.00" in _text(body)
 
