@@ -398,7 +398,7 @@ class GenerationFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         queryset = self._dimensions(queryset)
         if data.get("request_id"):
-            queryset = queryset.public_id(data["request_id"].strip())
+            queryset = queryset.public_id(data["request_id"].strip(), accounts=[self.account])
         start, end = self.clean_window()
         if start is not None:
             queryset = queryset.since(start)
