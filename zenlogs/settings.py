@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zenlogs.middleware.ContentSecurityPolicyMiddleware",
+    "zenlogs.middleware.PrivateCacheMiddleware",
     "zenlogs.middleware.UserTimezoneMiddleware",
     # Inside the timezone middleware, so a lockout page shows its time in the user's zone.
     "axes.middleware.AxesMiddleware",
