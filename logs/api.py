@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.models import Account
 from zenlogs.lockout import client_address
 
 from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
@@ -115,8 +114,7 @@ def generation_detail(request):
     if not generation_id:
         return _error(400, "id: is required", field="id")
     generation = (
-        Generation.objects.for_user(user)
-        .public_id(generation_id, accounts=Account.objects.for_user(user))
+        Generation.objects.public_id_for(user, generation_id)
         .select_related("account", "api_key")
         .with_rating()
         .first()

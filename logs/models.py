@@ -83,6 +83,12 @@ class GenerationQuerySet(KeysetQuerySet):
         stored_id, created_at = found[0]
         return self.filter(id=stored_id, created_at=created_at)
 
+    def public_id_for(self, user, generation_id):
+        """The user's generation a gateway calls generation_id: another account's id is not
+        found, with the same work as an unknown one (public_id)."""
+        accounts = Account.objects.for_user(user)
+        return self.for_user(user).public_id(generation_id, accounts=accounts)
+
     def public_ids(self, generation_ids):
         keys = GenerationKey.objects.filter(generation_id__in=list(generation_ids))
         return self.filter(id__in=models.Subquery(keys.values("stored_id")))

@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from billing.accounts import current_account
-from billing.models import Account
 from zenlogs.keyset import NEWEST_FIRST, index_order
 
 from . import search
@@ -148,8 +147,7 @@ def export_csv(request):
 def _generation_for(request, generation_id):
     # Scoped to the user's accounts before the lookup: another account's id is a 404.
     return get_object_or_404(
-        Generation.objects.for_user(request.user)
-        .public_id(generation_id, accounts=Account.objects.for_user(request.user))
+        Generation.objects.public_id_for(request.user, generation_id)
         .select_related("account", "api_key", "charge")
         .with_rating()
     )
