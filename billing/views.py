@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Subquery
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,10 +18,24 @@ LEDGER_PAGE_SIZE = 50
 LEDGER_MAX_PAGE_SIZE = 200
 
 
+class SwitchParams(forms.Form):
+    # The account's external id, as the header's switcher sends it: its primary key is one
+    # sequence across accounts, which no page shows. CharField refuses a null byte.
+    account = forms.CharField(max_length=64)
+
+
 @login_required
 @require_POST
 def switch_account(request):
-    account = get_object_or_404(user_accounts(request.user), pk=request.POST.get("account"))
+    params = SwitchParams(request.POST)
+    if not params.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in params.errors.items())
+        return HttpResponseBadRequest(
+            f"Invalid account switch: {errors}\n", content_type="text/plain; charset=utf-8"
+        )
+    account = get_object_or_404(
+        user_accounts(request.user), external_id=params.cleaned_data["account"]
+    )
     request.session[SESSION_KEY] = account.pk
     # Filters name the old account's keys and models; start the new one's list clean.
     next_url = request.POST.get("next", "")

@@ -62,19 +62,32 @@ class GenerationQuerySet(KeysetQuerySet):
     def until(self, when):
         return self.filter(created_at__lt=when)
 
-    def public_id(self, generation_id):
+    def public_id(self, generation_id, accounts=None):
         """The generation a gateway calls generation_id, through the GenerationKey registry
         (generations have no index of their own on generation_id, see GenerationKey). The
         key is read here, one primary-key lookup, so the query that follows names its id and
         created_at as constants and PostgreSQL prunes to one daily partition while planning:
         as subqueries it pruned only when the query ran, after planning every partition
-        (8 ms of planning at 13 days, more with each day kept)."""
+        (8 ms of planning at 13 days, more with each day kept).
+
+        `accounts` (the ones the caller may see; None for every account) scopes the key
+        itself, so another account's id is not found here, exactly like an unknown one: the
+        same single query, never a second one that would tell by its time that the id exists
+        elsewhere."""
         key = GenerationKey.objects.filter(generation_id=generation_id)
+        if accounts is not None:
+            key = key.filter(account__in=accounts)
         found = list(key.values_list("stored_id", "created_at")[:1])
         if not found:
             return self.none()
         stored_id, created_at = found[0]
         return self.filter(id=stored_id, created_at=created_at)
+
+    def public_id_for(self, user, generation_id):
+        """The user's generation a gateway calls generation_id: another account's id is not
+        found, with the same work as an unknown one (public_id)."""
+        accounts = Account.objects.for_user(user)
+        return self.for_user(user).public_id(generation_id, accounts=accounts)
 
     def public_ids(self, generation_ids):
         keys = GenerationKey.objects.filter(generation_id__in=list(generation_ids))

@@ -147,8 +147,7 @@ def export_csv(request):
 def _generation_for(request, generation_id):
     # Scoped to the user's accounts before the lookup: another account's id is a 404.
     return get_object_or_404(
-        Generation.objects.for_user(request.user)
-        .public_id(generation_id)
+        Generation.objects.public_id_for(request.user, generation_id)
         .select_related("account", "api_key", "charge")
         .with_rating()
     )

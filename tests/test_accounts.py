@@ -31,7 +31,12 @@ def test_a_member_of_several_accounts_switches_in_the_header(owner_client, both)
     assert _ids(page) == ["IN-A"]
     assert b'name="account"' in page.content  # the switcher is shown
     b = Account.objects.get(external_id=ACCOUNT_B)
-    switched = owner_client.post("/accounts/switch/", {"account": b.pk, "next": "/logs/?model=x"})
+    # The switcher names accounts by their external id, never by a row id.
+    assert f'<option value="{b.external_id}"'.encode() in page.content
+    assert f'value="{b.pk}"'.encode() not in page.content
+    switched = owner_client.post(
+        "/accounts/switch/", {"account": b.external_id, "next": "/logs/?model=x"}
+    )
     assert switched.status_code == 302 and switched["Location"] == "/logs/"
     assert _ids(owner_client.get("/logs/")) == ["IN-B"]
     # The details page of either account still opens: both are the user's.
@@ -40,16 +45,28 @@ def test_a_member_of_several_accounts_switches_in_the_header(owner_client, both)
 
 def test_switching_to_an_account_you_are_not_in_is_404(outsider_client, both):
     a = Account.objects.get(external_id="2533AC0Q5MIe14613672")
-    assert outsider_client.post("/accounts/switch/", {"account": a.pk}).status_code == 404
+    assert outsider_client.post("/accounts/switch/", {"account": a.external_id}).status_code == 404
     assert outsider_client.get("/logs/IN-A/").status_code == 404
 
 
 def test_switch_ignores_an_offsite_next(owner_client, both):
     b = Account.objects.get(external_id=ACCOUNT_B)
     response = owner_client.post(
-        "/accounts/switch/", {"account": b.pk, "next": "https://evil.example/"}
+        "/accounts/switch/", {"account": b.external_id, "next": "https://evil.example/"}
     )
     assert response["Location"] == "/logs/"
+
+
+@pytest.mark.parametrize("account", ["", "\x00", "a" * 65])
+def test_a_malformed_account_switch_is_400_naming_the_field(owner_client, both, account):
+    response = owner_client.post("/accounts/switch/", {"account": account})
+    assert response.status_code == 400
+    assert response.content.decode().startswith("Invalid account switch: account:")
+
+
+@pytest.mark.parametrize("account", ["abc", "1.5", "1", "-1", "99999999999999999999999"])
+def test_an_account_id_that_names_none_of_yours_is_404(owner_client, both, account):
+    assert owner_client.post("/accounts/switch/", {"account": account}).status_code == 404
 
 
 def test_login_with_username_and_password(client, owner):

@@ -6,6 +6,7 @@ import pytest
 from billing.models import Account, LedgerEntry
 from billing.settlement import credit
 from tests.factories import make_record, store
+from zenlogs.sealed import seal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,12 +78,12 @@ def test_ledger_pager_swaps_only_the_ledger_and_pushes_the_url(login_page, price
     assert page.locator("#ledger tbody tr").count() == 2
     page.locator('a[rel="next"]').click()
     page.wait_for_url("**cursor=o*")
-    page.wait_for_function(f"!document.querySelector('#entry-{newest.pk}')")
+    page.wait_for_function(f"!document.querySelector('#entry-{seal(newest.pk)}')")
     assert page.evaluate("window.__notReloaded") is True
     assert page.locator("#ledger tbody tr").count() == 2
     assert page.get_by_label("Balances").is_visible()
     page.go_back()
-    page.wait_for_function(f"!!document.querySelector('#entry-{newest.pk}')")
+    page.wait_for_function(f"!!document.querySelector('#entry-{seal(newest.pk)}')")
     assert "cursor=" not in page.url
 
 

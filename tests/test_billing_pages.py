@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Account, LedgerEntry, Membership
 from billing.settlement import credit
 from tests.factories import ACCOUNT_B, EXAMPLE, KEY_B, example_record, make_record, store
+from zenlogs.sealed import seal, unseal
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,12 @@ def _text(html):
 
 
 def _entry_ids(body):
-    return [int(pk) for pk in re.findall(r'<tr id="entry-(\d+)"', body)]
+    return [unseal(s) for s in re.findall(r'<tr id="entry-([\w-]+)"', body)]
 
 
 def _popover(body, generation):
-    """The inner HTML of a row's cost popover panel (the div with id cost-<pk>)."""
-    start = body.index(">", body.index(f'id="cost-{generation.pk}"')) + 1
+    """The inner HTML of a row's cost popover panel (the div with id cost-<generation id>)."""
+    start = body.index(">", body.index(f'id="cost-{generation.generation_id}"')) + 1
     depth, position = 1, start
     for tag in re.finditer(r"<(/?)div\b", body[start:]):
         depth += -1 if tag.group(1) else 1
@@ -246,8 +247,9 @@ def test_history_restore_gets_the_full_page(owner_client, long_ledger):
     "params",
     [
         {"cursor": "garbage"},
-        {"cursor": "n1700000000000000.5"},  # a "newer" cursor: the ledger only pages back
-        {"cursor": "o99999999999999999999.1"},
+        {"cursor": f"n1700000000000000.{seal(5)}"},  # "newer": the ledger only pages back
+        {"cursor": f"o99999999999999999999.{seal(1)}"},
+        {"cursor": "o1700000000000000.5"},  # an id as it is, not sealed
         {"page_size": "0"},
         {"page_size": "abc"},
     ],
@@ -288,7 +290,7 @@ def test_another_accounts_credits_and_charges_are_never_shown(owner_client, acco
     # Nor through a cursor pointing at the other account's entries.
     theirs = LedgerEntry.objects.filter(account=other).order_by("-id").first()
     micros = (theirs.created_at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    paged = owner_client.get("/billing/", {"cursor": f"o{micros + 10**9}.{theirs.pk + 1}"})
+    paged = owner_client.get("/billing/", {"cursor": f"o{micros + 10**9}.{seal(theirs.pk + 1)}"})
     assert "OUTSIDER" not in paged.content.decode()
 
 
@@ -297,7 +299,7 @@ def test_a_member_of_two_accounts_sees_the_one_selected(owner_client, owner):
     Membership.objects.create(user=owner, account=other)
     credit(other, "reward", "3", note="second-account-note")
     assert "second-account-note" not in owner_client.get("/billing/").content.decode()
-    owner_client.post("/accounts/switch/", {"account": other.pk, "next": "/billing/"})
+    owner_client.post("/accounts/switch/", {"account": other.external_id, "next": "/billing/"})
     body = owner_client.get("/billing/").content.decode()
     assert "second-account-note" in body and "Reward Credits 3.00" in _text(body)
 

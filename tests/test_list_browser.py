@@ -141,7 +141,9 @@ def test_times_follow_the_browsers_time_zone(login_page, prices, owner):
     generation = store(make_record(generationId="BR-TZ", createdAt="2025-08-22T02:49:18+00:00"))[0]
     page = login_page("owner", timezone_id="America/New_York")
     page.goto(page.url.split("/logs/")[0] + "/logs/?range=all")
-    assert "2025-08-21 22:49:18" in page.locator(f"#g-{generation.pk}").inner_text()
+    assert (
+        "2025-08-21 22:49:18" in page.locator(f'[id="g-{generation.generation_id}"]').inner_text()
+    )
     assert "America/New_York" in page.locator("th .tz").inner_text()
 
 

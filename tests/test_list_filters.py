@@ -8,6 +8,7 @@ import pytest
 
 from logs.models import Generation
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record, store
+from zenlogs.sealed import seal
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +208,8 @@ def test_another_accounts_rows_never_appear(owner_client, dataset):
         ({"model": "no/such-model"}, "model"),
         ({"api_key": "2534AKzzOTHER0000001"}, "api_key"),
         ({"cursor": "garbage"}, "cursor"),
-        ({"cursor": "o99999999999999999999.1"}, "cursor"),
+        ({"cursor": f"o99999999999999999999.{seal(1)}"}, "cursor"),
+        ({"cursor": "o1755830958000000.42"}, "cursor"),  # an id as it is, not sealed
         ({"from": "2025-01-02T00:00", "to": "2025-01-01T00:00"}, "to"),
     ],
 )
@@ -274,7 +276,7 @@ def test_details_is_the_only_link_to_the_detail_page_in_a_row(owner_client, data
     response = owner_client.get("/logs/", {"model": "openai/gpt-4.1"})
     body = response.content.decode()
     for g in response.context["rows"]:
-        row = body[body.index(f'<tr id="g-{g.pk}"') :]
+        row = body[body.index(f'<tr id="g-{g.generation_id}"') :]
         row = row[: row.index('<tr id="g-', 5)] if '<tr id="g-' in row[5:] else row
         assert row.count(f"/logs/{g.generation_id}/") == 1
         assert f'href="/logs/{g.generation_id}/?' in row and ">Details</a>" in row

@@ -33,6 +33,7 @@ from logs.listing.summary import SAMPLE_CAP
 from logs.models import Generation
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record
+from zenlogs.sealed import seal
 
 pytestmark = pytest.mark.django_db
 
@@ -468,7 +469,7 @@ def test_a_page_among_unknown_costs_reads_one_page_off_the_cost_index(planner, s
     range of the cost index, in its order."""
     unknown = _unknown_cost(ROWS // 20)
     response, statements = _view_sql(
-        planner, "/logs/", {"sort": sort, "cursor": f"ou_{unknown.pk}"}
+        planner, "/logs/", {"sort": sort, "cursor": f"ou_{seal(unknown.pk)}"}
     )
     assert len(response.context["rows"]) == 50
     assert all(g.bill_amount is None for g in response.context["rows"])
@@ -484,7 +485,7 @@ def test_a_page_across_the_last_known_cost_reads_each_segment_off_the_index(plan
         .order_by("bill_amount", "id")
         .first()
     )
-    cursor = f"o{last_known.bill_amount:f}_{last_known.pk + 1}"
+    cursor = f"o{last_known.bill_amount:f}_{seal(last_known.pk + 1)}"
     response, statements = _view_sql(planner, "/logs/", {"sort": "-cost", "cursor": cursor})
     rows = response.context["rows"]
     assert rows[0].pk == last_known.pk and rows[-1].bill_amount is None

@@ -146,7 +146,9 @@ def test_billing_ledger_names_a_pruned_generation_without_a_link(owner_client, h
     response = owner_client.get("/billing/")
     assert response.status_code == 200
     body = response.content.decode()
-    row = next(r for r in re.findall(r"<tr id=\"entry-\d+\".*?</tr>", body, re.S) if "OLD-0" in r)
+    row = next(
+        r for r in re.findall(r"<tr id=\"entry-[\w-]+\".*?</tr>", body, re.S) if "OLD-0" in r
+    )
     assert "OLD-0 · openai/gpt-4.1" in _text(row)
     assert "log no longer kept" in row and "Settled" in row
     assert "href" not in row
@@ -168,7 +170,7 @@ def test_billing_ledger_keeps_the_unpaid_tag_after_the_prune(owner_client, accou
     assert Charge.objects.get().status == Charge.Status.UNPAID
     body = owner_client.get("/billing/").content.decode()
     row = next(
-        r for r in re.findall(r"<tr id=\"entry-\d+\".*?</tr>", body, re.S) if "OLD-UNPAID" in r
+        r for r in re.findall(r"<tr id=\"entry-[\w-]+\".*?</tr>", body, re.S) if "OLD-UNPAID" in r
     )
     assert "Unpaid" in row and "log no longer kept" in row
 

@@ -19,6 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from logs.listing.filters import SORTS
 from logs.models import Generation
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_B, make_record, store
+from zenlogs.sealed import seal
+
+SEALED = seal(42)
 
 pytestmark = pytest.mark.django_db
 
@@ -245,18 +248,20 @@ def test_an_unknown_sort_is_a_400_naming_it(owner_client, rows, sort):
 @pytest.mark.parametrize(
     ("sort", "cursor"),
     [
-        ("-cost", "o1755830958000000.42"),  # a created_at cursor
-        ("-created_at", "o0.01_42"),  # a cost cursor
-        ("-input_tokens", "ou_42"),  # never unknown
-        ("-created_at", "ou_42"),
-        ("-latency", "o1.5_42"),  # whole milliseconds
-        ("-latency", "o99999999999999999999_42"),  # past 2**63 - 1
-        ("-cost", "o0.01_99999999999999999999"),
-        ("-created_at", "o1755830958000000.99999999999999999999"),
+        ("-cost", f"o1755830958000000.{SEALED}"),  # a created_at cursor
+        ("-created_at", f"o0.01_{SEALED}"),  # a cost cursor
+        ("-input_tokens", f"ou_{SEALED}"),  # never unknown
+        ("-created_at", f"ou_{SEALED}"),
+        ("-latency", f"o1.5_{SEALED}"),  # whole milliseconds
+        ("-latency", f"o99999999999999999999_{SEALED}"),  # past 2**63 - 1
+        ("-cost", f"o0.01_{seal(2**63)}"),
+        ("-created_at", f"o1755830958000000.{seal(2**63)}"),
         ("-cost", "o0.01_"),
-        ("-cost", "x0.01_42"),
-        ("-cost", "o1e5_42"),
-        ("-cost", "oNaN_42"),
+        ("-cost", f"x0.01_{SEALED}"),
+        ("-cost", f"o1e5_{SEALED}"),
+        ("-cost", f"oNaN_{SEALED}"),
+        ("-cost", "o0.01_42"),  # an id as it is, not sealed
+        ("-created_at", "o1755830958000000.42"),
     ],
 )
 def test_a_cursor_that_is_no_position_in_the_sort_is_a_400(owner_client, rows, sort, cursor):
@@ -276,12 +281,12 @@ def test_any_position_in_the_order_is_a_cursor(owner_client, rows):
         return _listed(owner_client, {"sort": "-cost", "cursor": cursor})
 
     below = [g for g in expected if costs[g] is not None and costs[g] < Decimal("0.015")]
-    assert page("o0.015_1") == below + unknown
+    assert page(f"o0.015_{seal(1)}") == below + unknown
     top = Generation.objects.get(generation_id=expected[0])
-    assert page(f"o{top.bill_amount}_{top.pk}") == expected[1:]
-    assert page("o-1_1") == unknown
-    assert page(f"ou_{Generation.objects.get(generation_id=unknown[-1]).pk}") == []
-    assert page(f"ou_{Generation.objects.get(generation_id=unknown[1]).pk}") == unknown[2:]
+    assert page(f"o{top.bill_amount}_{seal(top.pk)}") == expected[1:]
+    assert page(f"o-1_{seal(1)}") == unknown
+    assert page(f"ou_{seal(Generation.objects.get(generation_id=unknown[-1]).pk)}") == []
+    assert page(f"ou_{seal(Generation.objects.get(generation_id=unknown[1]).pk)}") == unknown[2:]
 
 
 def _header(body, label):

@@ -1,6 +1,7 @@
 """Resisting guessing: which address a request comes from, and the page a locked-out sign-in
 gets. django-axes calls both (settings AXES_CLIENT_IP_CALLABLE, AXES_LOCKOUT_CALLABLE); the
-API's bad-token limit counts by the same address."""
+API's bad-token limit counts by the same address. The password change's current password is
+guessed the same way and counts on the same lockout (PasswordChangeForm)."""
 
 import ipaddress
 import math
@@ -9,7 +10,10 @@ from datetime import timedelta
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.shortcuts import render
 from django.utils import timezone
@@ -37,8 +41,30 @@ def client_address(request):
     return _ip(request.META.get("REMOTE_ADDR", ""))
 
 
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, its current password checked by authenticate() as a sign-in's is, so
+    the sign-in lockout covers it: a wrong one is a failure for the user's username from
+    this address, on the same count as wrong sign-ins (guessing one password is guessing
+    the other), and while that pair is locked out even the right one is refused (429).
+    Without it a stolen session could guess the password without limit."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        found = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if found is None or found.pk != self.user.pk:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
 def login_locked_out(request, original_response=None, credentials=None):
-    """The sign-in page again, with 429 and when to try again.
+    """The sign-in page again, with 429 and when to try again; the password change page for a
+    signed-in user whose current password was guessed wrong too often.
 
     It depends only on the username typed and the address, never on whether that user
     exists, so a lockout tells a guesser nothing about which usernames are real. The form is
@@ -59,12 +85,15 @@ def login_locked_out(request, original_response=None, credentials=None):
     shown = until.replace(second=0, microsecond=0)
     if shown < until:
         shown += timedelta(minutes=1)
-    context = {
-        "form": AuthenticationForm(request),
-        "next": request.POST.get("next") or request.GET.get("next", ""),
-        "locked_out_until": shown,
-        "retry_minutes": math.ceil(seconds / 60),
-    }
-    response = render(request, "registration/login.html", context, status=429)
+    context = {"locked_out_until": shown, "retry_minutes": math.ceil(seconds / 60)}
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name == "password_change":
+        context["form"] = PasswordChangeForm(request.user)
+        template = "registration/password_change_form.html"
+    else:
+        context["form"] = AuthenticationForm(request)
+        context["next"] = request.POST.get("next") or request.GET.get("next", "")
+        template = "registration/login.html"
+    response = render(request, template, context, status=429)
     response["Retry-After"] = str(seconds)
     return response

@@ -4,6 +4,7 @@ from urllib.parse import unquote
 
 from django.db import DatabaseError
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from .views import UNAVAILABLE, database_unavailable
 
@@ -34,6 +35,24 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
+
+class PrivateCacheMiddleware:
+    """Cache-Control: private, no-store on every answer that does not set its own: pages of
+    a signed-in user, their downloads and exports, the raw metadata API (with a bearer
+    token there is no session to tell it apart) and their error pages alike. Nothing the
+    site renders is meant for a shared cache or the browser's disk; one rule here, rather
+    than a decorator each view must remember. Static files never reach it (WhiteNoise
+    answers them first, with their own long-lived headers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zenlogs.middleware.ContentSecurityPolicyMiddleware",
+    "zenlogs.middleware.PrivateCacheMiddleware",
     "zenlogs.middleware.UserTimezoneMiddleware",
     # Inside the timezone middleware, so a lockout page shows its time in the user's zone.
     "axes.middleware.AxesMiddleware",
@@ -230,6 +231,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "zenlogs.lockout.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "zenlogs.lockout.client_address"
+# A failed password change is recorded with its form's fields; none of them in clear.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_password",
+    "new_password1",
+    "new_password2",
+]
 
 # The API refuses an address that sent this many bad bearer tokens within one clock minute.
 API_BAD_TOKEN_LIMIT = 20

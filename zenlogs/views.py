@@ -4,12 +4,16 @@ import logging
 import sys
 import threading
 
+from axes.utils import reset as reset_lockout
+from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .lockout import PasswordChangeForm, client_address
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +82,17 @@ def server_error(request):
     ):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The right password clears the count, as a successful sign-in does
+        # (AXES_RESET_ON_SUCCESS).
+        reset_lockout(ip=client_address(self.request), username=self.request.user.get_username())
+        return response

@@ -16,6 +16,7 @@ from django.utils import timezone
 from logs import search
 from logs.models import ApiKey, Facet, Generation
 from zenlogs.keyset import Order
+from zenlogs.sealed import SEAL_PATTERN, seal, unseal
 
 RANGES = {
     "1h": dt.timedelta(hours=1),
@@ -37,8 +38,9 @@ DEFAULT_RANGE = "7d"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-CURSOR_RE = re.compile(r"^([on])(\d{1,20})\.(\d{1,20})$")
-SORTED_CURSOR_RE = re.compile(r"^([on])(u|-?\d{1,30}(?:\.\d{1,30})?)_(\d{1,20})$")
+# The row id in a cursor is sealed (zenlogs/sealed.py): ids are one sequence across accounts.
+CURSOR_RE = re.compile(rf"^([on])(\d{{1,20}})\.({SEAL_PATTERN})$")
+SORTED_CURSOR_RE = re.compile(rf"^([on])(u|-?\d{{1,30}}(?:\.\d{{1,30}})?)_({SEAL_PATTERN})$")
 # The numeric filters, each an inclusive pair NAME_min / NAME_max: the column it bounds (the
 # one the list shows under that label) and whether its values are Decimals or whole numbers.
 NUMERIC_FILTERS = {
@@ -107,8 +109,9 @@ class Cursor:
     """A keyset position: the row's sort key and its id, plus the direction to read from it:
     "o" for the rows after it (the next page; older ones, newest first), "n" for the rows
     before it. In created_at order the key is written in microseconds since the epoch
-    ("o1755830958000000.42"); in another it is the row's value, u when unknown ("o0.0045_42",
-    "ou_42")."""
+    ("o1755830958000000.<seal>"); in another it is the row's value, u when unknown
+    ("o0.0045_<seal>", "ou_<seal>"). The id is sealed: it tells nobody how many rows other
+    accounts stored, and a seal cannot be edited into another id."""
 
     def __init__(self, direction, key, pk):
         self.direction, self.key, self.pk = direction, key, pk
@@ -128,14 +131,14 @@ class Cursor:
         value = getattr(row, column)
         if column == "created_at":
             micros = (value - EPOCH) // dt.timedelta(microseconds=1)
-            return f"{direction}{micros}.{row.pk}"
+            return f"{direction}{micros}.{seal(row.pk)}"
         if value is None:
             text = "u"
         elif isinstance(value, Decimal):
             text = format(value, "f")  # not str(): Decimal("0E-10") would not parse back
         else:
             text = str(value)
-        return f"{direction}{text}_{row.pk}"
+        return f"{direction}{text}_{seal(row.pk)}"
 
     @classmethod
     def parse(cls, text, field=None):
@@ -146,33 +149,39 @@ class Cursor:
         match = CURSOR_RE.match(text or "")
         if not match:
             return None
-        direction, micros, pk = match.groups()
+        direction, micros, sealed = match.groups()
+        pk = unseal(sealed)
+        if pk is None:
+            return None
         try:
             # Integer arithmetic: a float timestamp could be a microsecond off, and the
             # cursor must land exactly on the row it came from.
             when = EPOCH + dt.timedelta(microseconds=int(micros))
         except OverflowError:
             return None
-        if int(pk) > MAX_WHOLE_NUMBER:
+        if pk > MAX_WHOLE_NUMBER:
             return None
-        return cls(direction, when, int(pk))
+        return cls(direction, when, pk)
 
     @classmethod
     def _parse_value(cls, text, field):
         match = SORTED_CURSOR_RE.match(text or "")
         if not match:
             return None
-        direction, value, pk = match.groups()
+        direction, value, sealed = match.groups()
+        pk = unseal(sealed)
+        if pk is None or pk > MAX_WHOLE_NUMBER:
+            return None
         if value == "u":
-            return cls(direction, None, int(pk)) if field.null else None
+            return cls(direction, None, pk) if field.null else None
         try:
             key = field.to_python(value)  # a Decimal, or an int (no fraction allowed)
         except ValidationError:
             return None
         # Beyond 2**63 - 1 SQLite has no integer to compare it with (a 500, not a position).
-        if isinstance(key, int) and abs(key) > MAX_WHOLE_NUMBER or int(pk) > MAX_WHOLE_NUMBER:
+        if isinstance(key, int) and abs(key) > MAX_WHOLE_NUMBER:
             return None
-        return cls(direction, key, int(pk))
+        return cls(direction, key, pk)
 
 
 class CursorField(forms.CharField):
@@ -397,7 +406,7 @@ class GenerationFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         queryset = self._dimensions(queryset)
         if data.get("request_id"):
-            queryset = queryset.public_id(data["request_id"].strip())
+            queryset = queryset.public_id(data["request_id"].strip(), accounts=[self.account])
         start, end = self.clean_window()
         if start is not None:
             queryset = queryset.since(start)

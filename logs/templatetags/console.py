@@ -7,8 +7,16 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
 from logs.metadata import amount_string
+from zenlogs.sealed import seal
 
 register = template.Library()
+
+
+@register.filter
+def sealed(pk):
+    """A row id as a page may show it: sealed, for ids are one sequence across accounts."""
+    return seal(pk)
+
 
 SIX = Decimal("0.000001")
 FINISH_CLASSES = {
