@@ -8,6 +8,7 @@ money never passes through a float.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -191,16 +192,83 @@ def _reject_constant(name):
     return Decimal(name)
 
 
+# A number is converted only when its text is short and its exponent small, both seen on the
+# text or on a Decimal made from at most this much of it (linear and cheap): int() of
+# Decimal("1e500000") takes seconds, a 100,000-digit integer literal is quadratic to read,
+# PostgreSQL's numeric holds neither, and Python refuses to read back an integer of more
+# than 4,300 digits. Any other number keeps its text, as msgspec.Raw, which validation
+# refuses by name in the metadata and which a stage body stores as it came.
+MAX_NUMBER_CHARS = 100
+MAX_EXPONENT = 308  # a double's range, which every JSON reader holds
+_INT_BOUND = 10**MAX_NUMBER_CHARS  # no integer of at most MAX_NUMBER_CHARS digits reaches it
+UNFIT_NUMBER = (
+    f"is too long or too large a number (at most {MAX_NUMBER_CHARS} characters, "
+    f"between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT})"
+)
+
+
+def _number(text, raw=msgspec.Raw):
+    """A JSON number with a fraction or an exponent as Decimal, or raw(text) when unfit."""
+    if len(text) <= MAX_NUMBER_CHARS:
+        value = Decimal(text)
+        if -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+            return value
+    return raw(text)
+
+
+def _integer_text(text, raw=msgspec.Raw):
+    """A JSON integer as int, or raw(text) when too long: int() of long text is quadratic."""
+    return int(text) if len(text) <= MAX_NUMBER_CHARS else raw(text)
+
+
+def _fit(value):
+    """False for a number that the store could not hold and read back cheaply: kept raw,
+    not finite (NaN from the standard reader), or an integer msgspec read past the bound."""
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, int):
+        return -_INT_BOUND < value < _INT_BOUND
+    return not isinstance(value, msgspec.Raw)
+
+
+def _check_numbers(value, name, errors):
+    """Names the first unfit number anywhere in a value that is stored without validation
+    (nativeTokens, extra keys), e.g. "nativeTokens.usage.prompt_tokens"."""
+    stack = [(value, None)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, (where, f".{k}")) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (where, f"[{i}]")) for i, v in enumerate(node))
+        elif not isinstance(node, str) and not _fit(node):
+            parts = []
+            while where is not None:
+                where, part = where
+                parts.append(part)
+            finite = not isinstance(node, Decimal) or node.is_finite()
+            message = UNFIT_NUMBER if finite else "must be a finite number"
+            errors.add(name + "".join(reversed(parts)), message)
+            return
+
+
 UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 UNSTORABLE_ESCAPE_BYTES = re.compile(UNSTORABLE_ESCAPE.pattern.encode())
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def loads(text):
-    """Parses JSON text with numbers as Decimal. Raises ValueError (with a message fit for
-    the client) on bad JSON or on nesting deeper than INGEST_MAX_DEPTH."""
+def loads(text, *, raw=msgspec.Raw):
+    """Parses JSON text with numbers as Decimal (integers as int), and a number too long or
+    too large to convert cheaply as raw(its text): msgspec.Raw, or simplejson.RawJSON for
+    what simplejson writes back out. Raises ValueError (with a message fit for the client)
+    on bad JSON or on nesting deeper than INGEST_MAX_DEPTH."""
     try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            parse_float=functools.partial(_number, raw=raw),
+            parse_int=functools.partial(_integer_text, raw=raw),
+            parse_constant=_reject_constant,
+        )
     except RecursionError:
         raise JSONDepthError("JSON is nested too deeply") from None
     check_depth(value)
@@ -262,7 +330,7 @@ class _StageIn(msgspec.Struct, forbid_unknown_fields=True):
 
 _RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAW_STAGES = msgspec.json.Decoder(dict[str, _StageIn | None])
-_VALUE = msgspec.json.Decoder(float_hook=Decimal)
+_VALUE = msgspec.json.Decoder(float_hook=_number)
 _RAW = msgspec.json.Decoder(msgspec.Raw)
 _LIST_OF_RAW = msgspec.json.Decoder(list[msgspec.Raw])
 # Skip a string (escapes included) whole: what is left of valid JSON is its structure.
@@ -407,29 +475,46 @@ def _string(obj, key, errors, *, required=False, pattern=None, max_length=200, p
 
 
 def _integer(value, name, errors):
+    if isinstance(value, msgspec.Raw):
+        errors.add(name, UNFIT_NUMBER)
+        return None
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         errors.add(name, f"must be a non-negative integer, got {_type_name(value)}")
         return None
-    if isinstance(value, Decimal):
-        if not value.is_finite() or value != value.to_integral_value():
-            errors.add(name, "must be a non-negative integer")
-            return None
-        value = int(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        errors.add(name, "must be a non-negative integer")
+        return None
+    # The range first (O(1) on a Decimal), then int(): int(Decimal("1e300")) is cheap, but
+    # a Decimal handed in directly may not be.
     if value < 0:
         errors.add(name, "must not be negative")
         return None
     if value > MAX_INT:
         errors.add(name, f"must be at most {MAX_INT}")
         return None
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            errors.add(name, "must be a non-negative integer")
+            return None
+        value = int(value)
     return value
 
 
 def _decimal(value, name, errors, *, maximum=MAX_MONEY, allow_negative=False):
+    if isinstance(value, msgspec.Raw) or (isinstance(value, int) and not _fit(value)):
+        errors.add(name, UNFIT_NUMBER)
+        return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         errors.add(name, f"must be a decimal number or string, got {_type_name(value)}")
         return None
+    if isinstance(value, str):
+        value = value.strip()
+        # On the text, before Decimal() reads it: see MAX_NUMBER_CHARS.
+        if len(value) > MAX_NUMBER_CHARS:
+            errors.add(name, f"is too long for a number (at most {MAX_NUMBER_CHARS} characters)")
+            return None
     try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         errors.add(name, f"is not a decimal number: {str(value)[:40]!r}")
         return None
@@ -462,6 +547,7 @@ def _type_name(value):
         bool: "a boolean",
         int: "a number",
         Decimal: "a number",
+        msgspec.Raw: "a number",
         type(None): "null",
     }.get(type(value), type(value).__name__)
 
@@ -524,6 +610,7 @@ def _parse_rating(obj, errors):
             parsed[attr] = _decimal(detail.get(key, 0), f"{where}.{key}", errors)
         parsed["extra"] = {k: v for k, v in detail.items() if k not in DETAIL_AMOUNTS}
         parsed["extra"].pop("feeItemCode", None)
+        _check_numbers(parsed["extra"], where, errors)
         rating["details"].append(parsed)
     known = {
         "originAmount",
@@ -534,6 +621,7 @@ def _parse_rating(obj, errors):
         "ratingDetails",
     }
     rating["extra"] = {k: v for k, v in obj.items() if k not in known}
+    _check_numbers(rating["extra"], "ratingResponses", errors)
     return rating
 
 
@@ -696,12 +784,15 @@ def parse_record(obj):
         if obj["nativeTokens"] is not None and not isinstance(obj["nativeTokens"], dict):
             errors.add("nativeTokens", f"must be an object, got {_type_name(obj['nativeTokens'])}")
         fields["native_tokens"] = obj["nativeTokens"]
+        _check_numbers(obj["nativeTokens"], "nativeTokens", errors)
 
     rating = None
     if obj.get("ratingResponses") is not None:
         rating = _parse_rating(obj["ratingResponses"], errors)
     stages = _parse_stages(obj["stages"], errors) if obj.get("stages") is not None else []
     fields["extra_metadata"] = {k: v for k, v in obj.items() if k not in KNOWN_KEYS} or None
+    for key, value in (fields["extra_metadata"] or {}).items():
+        _check_numbers(value, key, errors)
 
     if errors.items:
         return None, errors.items
