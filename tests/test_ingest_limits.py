@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import os
+import tracemalloc
 import zlib
 
 import pytest
@@ -140,6 +141,87 @@ def test_the_record_limit_counts_the_decompressed_records(client, ingest_token, 
     assert response.status_code == 413
     assert response.json()["limit"] == 2
     assert "limit is 2" in response.json()["error"]
+
+
+# ------------------------------------------- counted while parsing: stop at the limit
+
+# Two million elements: 4 MB of body, ~200 MB of Python objects had each been built.
+MANY = 2_000_000
+
+
+def _peak_mb(call):
+    """(result, peak MB of Python allocations during the call). Generous bounds on it stand
+    for "built no more than the limit's worth": the body itself is a few MB."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_array_past_the_record_limit_is_413_having_built_no_more_than_the_limit(
+    client, ingest_token
+):
+    # The issue's body at a fifth of its size: [1,1,1,…] gzip-compressed to a few KB.
+    body = gzip.compress(b"[" + b"1," * MANY + b"1]")
+    response, peak = _peak_mb(lambda: _post_gzip(client, ingest_token, body))
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "more than 10000 records in one request; the limit is 10000",
+        "limit": 10000,
+    }
+    assert peak < 30
+
+
+def test_ndjson_past_the_record_limit_is_413_having_built_no_more_than_the_limit(
+    client, ingest_token
+):
+    body = b"1\n" * MANY
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body, "application/x-ndjson"))
+    assert response.status_code == 413
+    assert response.json()["limit"] == 10000
+    assert peak < 30
+
+
+def test_an_array_the_fast_reader_refuses_is_counted_as_it_is_parsed(client, ingest_token):
+    # NaN sends the body to the standard parser, which now stops at the limit too.
+    body = b"[NaN," + b"1.5," * MANY + b"1.5]"
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body))
+    assert response.status_code == 413
+    assert response.json()["limit"] == 10000
+    assert peak < 60
+
+
+def test_the_standard_parser_reports_a_bad_array_as_json_does(client, ingest_token):
+    record = json.dumps(make_record())
+    for body, message in [
+        (f"[NaN, {record} {record}]", "Expecting ',' delimiter: line 1 column"),
+        (f"[{record}] x", "Extra data: line 1 column"),
+        ("[NaN,", "Expecting value: line 1 column 6 (char 5)"),
+    ]:
+        response = _post(client, ingest_token, body.encode())
+        assert response.status_code == 400
+        assert message in response.json()["error"]
+
+
+def test_a_record_that_is_a_huge_array_is_refused_unread(client, ingest_token):
+    body = b"[" + json.dumps(make_record()).encode() + b", [" + b"1.5," * MANY + b"1.5]]"
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body))
+    assert response.status_code == 207
+    assert response.json()["results"][1]["errors"] == [
+        {"field": "(record)", "message": "must be a JSON object, got an array"}
+    ]
+    # A few copies of the 8 MB body; its two million Decimals were ~200 MB more.
+    assert peak < 80
+
+
+def test_import_refuses_a_line_that_is_a_huge_array_unread(db, tmp_path):
+    path = tmp_path / "array.jsonl"
+    path.write_bytes(_ndjson([make_record()]) + b"[" + b"1.5," * MANY + b"1.5]\n")
+    out, peak = _peak_mb(lambda: _import(str(path), "--rejects", str(tmp_path / "r.jsonl")))
+    assert "1 created, 0 duplicate, 1 rejected" in out
+    assert peak < 80
 
 
 # -------------------------------------------------------------------------------- gzip
