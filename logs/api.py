@@ -158,21 +158,33 @@ def _read_body(request):
         # past the limit anyway (only random bytes grow, by a few bytes), and bounding it
         # bounds both sides of the inflater.
         return None, _too_large("the request body")
+    stream = _body_stream(request)
     if codings:
-        return _inflate(request, limit)
-    body = _read_up_to(request, limit + 1)
+        return _inflate(stream, limit)
+    body = _read_up_to(stream, limit + 1)
     if len(body) > limit:
         return None, _too_large("the request body")
     return body, None
 
 
-def _read_up_to(request, size):
+def _body_stream(request):
+    """What the body is read from. Django's stream ends at Content-Length, which a chunked
+    request has none of, so its body would read as empty: gunicorn has already decoded the
+    chunks, and its wsgi.input ends where the body does. Either way the readers below stop
+    at the limit."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not request.META.get("CONTENT_LENGTH"):
+        return request.META["wsgi.input"]
+    return request
+
+
+def _read_up_to(stream, size):
     """At most size bytes of the body. Each read asks for all that is left: Django's stream
     stops at Content-Length, so a body usually arrives in one piece, and b"".join of one
     piece is that piece, not a copy."""
     chunks, read = [], 0
     while read < size:
-        data = request.read(size - read)
+        data = stream.read(size - read)
         if not data:
             break
         chunks.append(data)
@@ -180,14 +192,14 @@ def _read_up_to(request, size):
     return b"".join(chunks)
 
 
-def _inflate(request, limit):
+def _inflate(stream, limit):
     """Inflates a gzip body chunk by chunk, asking zlib for no more than the limit allows,
     so a zip bomb costs at most the limit. Concatenated members inflate one after another,
     zero padding after a member is skipped, as Python's gzip reads them."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     pieces, inflated, compressed = [], 0, 0
     while True:
-        data = request.read(min(_GZIP_CHUNK, limit + 1 - compressed))
+        data = stream.read(min(_GZIP_CHUNK, limit + 1 - compressed))
         if not data:
             break
         compressed += len(data)

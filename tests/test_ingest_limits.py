@@ -224,6 +224,89 @@ def test_import_refuses_a_line_that_is_a_huge_array_unread(db, tmp_path):
     assert peak < 80
 
 
+# ----------------------------------------------------------------------------- chunked
+
+
+def _post_chunked(client, token, wsgi_input, **extra):
+    """A chunked request as gunicorn hands it over: no CONTENT_LENGTH, the chunks decoded."""
+    return client.post(
+        URL,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **{"wsgi.input": wsgi_input},
+        **extra,
+    )
+
+
+class _Endless:
+    """A chunked body that never ends; counts what the view read of it."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        assert 0 < size <= 64 * 1024 * 1024, "an unbounded read"
+        self.read_bytes += size
+        return b" " * size
+
+    readline = read
+
+
+def test_a_chunked_body_is_read_and_stored(client, ingest_token):
+    records = [make_record() for _ in range(3)]
+    response = _post_chunked(client, ingest_token, io.BytesIO(json.dumps(records).encode()))
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 3
+
+
+def test_a_chunked_gzip_body_is_inflated_and_stored(client, ingest_token):
+    body = gzip.compress(json.dumps([make_record(), make_record()]).encode())
+    response = _post_chunked(client, ingest_token, io.BytesIO(body), HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 2
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_chunked_body_without_end_is_413_read_no_further_than_the_limit(
+    client, ingest_token, settings, encoding
+):
+    settings.INGEST_MAX_BYTES = 4096
+    endless = _Endless()
+    response = _post_chunked(client, ingest_token, endless, HTTP_CONTENT_ENCODING=encoding)
+    assert response.status_code == 413
+    assert response.json()["limit"] == 4096
+    assert endless.read_bytes <= 4097
+
+
+def test_a_chunked_request_through_gunicorns_parser_is_stored(ingest_token):
+    """The HTTP bytes a client sends, parsed by gunicorn as its workers do, and the environ
+    it makes handed to Django: gunicorn decodes the chunks and sets no CONTENT_LENGTH."""
+    from django.test.client import ClientHandler
+    from gunicorn.config import Config
+    from gunicorn.http import wsgi
+    from gunicorn.http.parser import RequestParser
+
+    body = json.dumps([make_record(), make_record()]).encode()
+    chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+    raw = (
+        b"POST /api/v1/generations HTTP/1.1\r\nHost: testserver\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + f"Authorization: Bearer {ingest_token}\r\n\r\n".encode()
+        + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+        + b"0\r\n\r\n"
+    )
+    config = Config()
+    request = next(RequestParser(config, iter([raw]), ("127.0.0.1", 50000)))
+    _, environ = wsgi.create(request, None, ("127.0.0.1", 50000), ("127.0.0.1", 8000), config)
+    assert "CONTENT_LENGTH" not in environ
+    response = ClientHandler()(environ)
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content)["created"] == 2
+    assert Generation.objects.count() == 2
+
+
 # -------------------------------------------------------------------------------- gzip
 
 
