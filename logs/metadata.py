@@ -438,7 +438,7 @@ _NDJSON_LINE = re.compile(rb"\S[^\r\n]*")
 
 
 def ndjson_lines(body, limit):
-    """The non-blank lines of an NDJSON body as (match, line), stopping at line limit + 1
+    """The non-blank lines of an NDJSON body as (offset, line), stopping at line limit + 1
     (TooManyRecords) instead of splitting the whole body first."""
     for count, match in enumerate(_NDJSON_LINE.finditer(body)):
         if count == limit:

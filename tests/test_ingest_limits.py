@@ -492,3 +492,13 @@ def test_import_of_a_damaged_gz_file_names_it_and_keeps_what_came_before(db, tmp
     with pytest.raises(CommandError, match="damaged.jsonl.gz: not a valid gzip file after line 3"):
         _import(str(path))
     assert Generation.objects.count() == 3
+
+
+def test_import_refuses_a_huge_number_by_name_as_the_api_does(db, tmp_path):
+    path = tmp_path / "numbers.jsonl"
+    line = json.dumps(make_record(latency=0)).replace('"latency": 0', '"latency": 1e500000')
+    path.write_text(line + "\n")
+    assert "0 created, 0 duplicate, 1 rejected" in _import(str(path))
+    [reject] = [json.loads(r) for r in (tmp_path / "numbers.jsonl.rejects.jsonl").open()]
+    assert reject["errors"][0]["field"] == "latency"
+    assert "too long or too large a number" in reject["errors"][0]["message"]
