@@ -232,9 +232,29 @@ def _fit(value):
     return not isinstance(value, msgspec.Raw)
 
 
+def _all_fit(value):
+    # The usual answer, found without building a single path: a few small ints and strings.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        elif kind is int:
+            if not -_INT_BOUND < node < _INT_BOUND:
+                return False
+        elif kind is not str and kind is not bool and node is not None and not _fit(node):
+            return False
+    return True
+
+
 def _check_numbers(value, name, errors):
     """Names the first unfit number anywhere in a value that is stored without validation
     (nativeTokens, extra keys), e.g. "nativeTokens.usage.prompt_tokens"."""
+    if _all_fit(value):
+        return
     stack = [(value, None)]
     while stack:
         node, where = stack.pop()
