@@ -1,6 +1,7 @@
 """POST /api/v1/generations under its limits: 413 as JSON whatever the size, the body never
-read past INGEST_MAX_BYTES, gzip batches inflated no further than the limit, 415 for codings
-it does not take; and import_generations holding no line over the limit."""
+read past INGEST_MAX_BYTES (chunked bodies too), gzip batches inflated no further than the
+limit, records counted as they are parsed and never built past INGEST_MAX_RECORDS, 415 for
+codings it does not take; and import_generations holding no line over the limit."""
 
 import gzip
 import io
