@@ -1,6 +1,7 @@
 """POST /api/v1/generations: bad records get a 400 that names the field and store nothing."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -211,3 +212,28 @@ def test_numbers_in_a_stage_body_are_stored_as_they_came(client, ingest_token):
     assert "sk-live" not in stored
     assert '"big": ' + HUGE_INTEGER[:5000] + "," in stored
     assert '"tiny": 1e-500000, "huge": 1e500000, "n": 1.50}' in stored
+
+
+def test_numbers_at_the_edges_of_what_is_read_are_stored_and_shown_back_exactly(
+    client, owner_token, ingest_token
+):
+    # The largest accepted nested numbers: PostgreSQL's jsonb, SQLite's JSON text and the
+    # readers on the way back all hold them, and the raw metadata API writes them as sent.
+    edge = {
+        "big": "1E+308",
+        "tiny": "1E-308",
+        "long": "9" * 100,
+        "negative": "-1.5E+300",
+    }
+    record = make_record(gatewayEdges={k: f"@{k}@" for k in edge})
+    text = json.dumps(record)
+    for key, number in edge.items():
+        text = text.replace(f'"@{key}@"', number)
+    assert post_records(client, ingest_token, text).status_code == 200
+    fetched = client.get(
+        f"/api/v1/generation?id={record['generationId']}",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    )
+    assert fetched.status_code == 200
+    shown = json.loads(fetched.content, parse_float=Decimal, parse_int=Decimal)
+    assert shown["gatewayEdges"] == {k: Decimal(v) for k, v in edge.items()}
