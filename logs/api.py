@@ -18,9 +18,13 @@ from zenlogs.lockout import client_address
 from .ingest.store import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
 from .metadata import (
     JSONDepthError,
+    TooManyRecords,
     dumps,
     fast_json,
+    line_number,
+    load_records,
     loads,
+    ndjson_lines,
     split_records,
     to_raw_metadata,
 )
@@ -159,21 +163,33 @@ def _read_body(request):
         # past the limit anyway (only random bytes grow, by a few bytes), and bounding it
         # bounds both sides of the inflater.
         return None, _too_large("the request body")
+    stream = _body_stream(request)
     if codings:
-        return _inflate(request, limit)
-    body = _read_up_to(request, limit + 1)
+        return _inflate(stream, limit)
+    body = _read_up_to(stream, limit + 1)
     if len(body) > limit:
         return None, _too_large("the request body")
     return body, None
 
 
-def _read_up_to(request, size):
+def _body_stream(request):
+    """What the body is read from. Django's stream ends at Content-Length, which a chunked
+    request has none of, so its body would read as empty: gunicorn has already decoded the
+    chunks, and its wsgi.input ends where the body does. Either way the readers below stop
+    at the limit."""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not request.META.get("CONTENT_LENGTH"):
+        return request.META["wsgi.input"]
+    return request
+
+
+def _read_up_to(stream, size):
     """At most size bytes of the body. Each read asks for all that is left: Django's stream
     stops at Content-Length, so a body usually arrives in one piece, and b"".join of one
     piece is that piece, not a copy."""
     chunks, read = [], 0
     while read < size:
-        data = request.read(size - read)
+        data = stream.read(size - read)
         if not data:
             break
         chunks.append(data)
@@ -181,14 +197,14 @@ def _read_up_to(request, size):
     return b"".join(chunks)
 
 
-def _inflate(request, limit):
+def _inflate(stream, limit):
     """Inflates a gzip body chunk by chunk, asking zlib for no more than the limit allows,
     so a zip bomb costs at most the limit. Concatenated members inflate one after another,
     zero padding after a member is skipped, as Python's gzip reads them."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     pieces, inflated, compressed = [], 0, 0
     while True:
-        data = request.read(min(_GZIP_CHUNK, limit + 1 - compressed))
+        data = stream.read(min(_GZIP_CHUNK, limit + 1 - compressed))
         if not data:
             break
         compressed += len(data)
@@ -233,38 +249,33 @@ def _read_records(request):
     except UnicodeDecodeError as exc:
         return None, _error(400, f"the request body is not UTF-8 (byte {exc.start})")
     content_type = request.content_type or ""
+    limit = settings.INGEST_MAX_RECORDS
     # Records stay raw JSON bytes where the fast reader takes them (ingest parses each once,
     # keeping stage bodies as text); anything it refuses is parsed here by the standard
-    # reader, whose error messages we report.
+    # reader, whose error messages we report. Both count records as they go and stop past
+    # the limit: a 19 KB gzip body of `[1,1,1,…]` is ten million of them.
     try:
         if content_type in ("application/x-ndjson", "application/jsonl"):
             records = []
-            # bytes.splitlines splits at \n and \r only, never inside a JSON string.
-            for number, line in enumerate(body.splitlines(), start=1):
-                if not line.strip():
-                    continue
+            for at, line in ndjson_lines(body, limit):
                 if fast_json(line):
                     records.append(line)
                     continue
                 try:
                     records.append(loads(line.decode()))
                 except ValueError as exc:
+                    number = line_number(body, at)
                     return None, _error(400, f"line {number}: not valid JSON: {exc}")
         else:
-            records = split_records(body)
+            records = split_records(body, limit)
             if records is None:
-                value = loads(text)
-                records = value if isinstance(value, list) else [value]
+                records = load_records(text, limit)
+    except TooManyRecords as exc:
+        return None, _error(413, str(exc), limit=exc.limit)
     except JSONDepthError as exc:
         return None, _error(400, f"the request body is nested too deeply: {exc}")
     except ValueError as exc:
         return None, _error(400, f"the request body is not valid JSON: {exc}")
-    if len(records) > settings.INGEST_MAX_RECORDS:
-        return None, _error(
-            413,
-            f"{len(records)} records in one request; the limit is {settings.INGEST_MAX_RECORDS}",
-            limit=settings.INGEST_MAX_RECORDS,
-        )
     return records, None
 
 

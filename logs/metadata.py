@@ -8,7 +8,9 @@ money never passes through a float.
 """
 
 import datetime as dt
+import functools
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -197,16 +199,103 @@ def _reject_constant(name):
     return Decimal(name)
 
 
+# A number is converted only when its text is short and its exponent small, both seen on the
+# text or on a Decimal made from at most this much of it (linear and cheap): int() of
+# Decimal("1e500000") takes seconds, a 100,000-digit integer literal is quadratic to read,
+# PostgreSQL's numeric holds neither, and Python refuses to read back an integer of more
+# than 4,300 digits. Any other number keeps its text, as msgspec.Raw, which validation
+# refuses by name in the metadata and which a stage body stores as it came.
+MAX_NUMBER_CHARS = 100
+MAX_EXPONENT = 308  # a double's range, which every JSON reader holds
+_INT_BOUND = 10**MAX_NUMBER_CHARS  # no integer of at most MAX_NUMBER_CHARS digits reaches it
+UNFIT_NUMBER = (
+    f"is too long or too large a number (at most {MAX_NUMBER_CHARS} characters, "
+    f"between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT})"
+)
+
+
+def _number(text, raw=msgspec.Raw):
+    """A JSON number with a fraction or an exponent as Decimal, or raw(text) when unfit."""
+    if len(text) <= MAX_NUMBER_CHARS:
+        value = Decimal(text)
+        if -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+            return value
+    return raw(text)
+
+
+def _integer_text(text, raw=msgspec.Raw):
+    """A JSON integer as int, or raw(text) when too long: int() of long text is quadratic."""
+    return int(text) if len(text) <= MAX_NUMBER_CHARS else raw(text)
+
+
+def _fit(value):
+    """False for a number that the store could not hold and read back cheaply: kept raw,
+    not finite (NaN from the standard reader), or an integer msgspec read past the bound."""
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, int):
+        return -_INT_BOUND < value < _INT_BOUND
+    return not isinstance(value, msgspec.Raw)
+
+
+def _all_fit(value):
+    # The usual answer, found without building a single path: a few small ints and strings.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        elif kind is int:
+            if not -_INT_BOUND < node < _INT_BOUND:
+                return False
+        elif kind is not str and kind is not bool and node is not None and not _fit(node):
+            return False
+    return True
+
+
+def _check_numbers(value, name, errors):
+    """Names the first unfit number anywhere in a value that is stored without validation
+    (nativeTokens, extra keys), e.g. "nativeTokens.usage.prompt_tokens"."""
+    if _all_fit(value):
+        return
+    stack = [(value, None)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, (where, f".{k}")) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (where, f"[{i}]")) for i, v in enumerate(node))
+        elif not isinstance(node, str) and not _fit(node):
+            parts = []
+            while where is not None:
+                where, part = where
+                parts.append(part)
+            finite = not isinstance(node, Decimal) or node.is_finite()
+            message = UNFIT_NUMBER if finite else "must be a finite number"
+            errors.add(name + "".join(reversed(parts)), message)
+            return
+
+
 UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 UNSTORABLE_ESCAPE_BYTES = re.compile(UNSTORABLE_ESCAPE.pattern.encode())
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def loads(text):
-    """Parses JSON text with numbers as Decimal. Raises ValueError (with a message fit for
-    the client) on bad JSON or on nesting deeper than INGEST_MAX_DEPTH."""
+def loads(text, *, raw=msgspec.Raw):
+    """Parses JSON text with numbers as Decimal (integers as int), and a number too long or
+    too large to convert cheaply as raw(its text): msgspec.Raw, or simplejson.RawJSON for
+    what simplejson writes back out. Raises ValueError (with a message fit for the client)
+    on bad JSON or on nesting deeper than INGEST_MAX_DEPTH."""
     try:
-        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            parse_float=functools.partial(_number, raw=raw),
+            parse_int=functools.partial(_integer_text, raw=raw),
+            parse_constant=_reject_constant,
+        )
     except RecursionError:
         raise JSONDepthError("JSON is nested too deeply") from None
     check_depth(value)
@@ -228,10 +317,11 @@ def _replace_unstorable(value):
     return value
 
 
-def check_depth(value, limit=None):
+def check_depth(value, limit=None, *, depth=1):
+    """Raises JSONDepthError when value, itself at `depth`, nests past the limit."""
     limit = limit or settings.INGEST_MAX_DEPTH
     # Iterative, so a hostile document cannot exhaust the Python stack here either.
-    stack = [(value, 1)]
+    stack = [(value, depth)]
     while stack:
         node, depth = stack.pop()
         if depth > limit:
@@ -268,9 +358,8 @@ class _StageIn(msgspec.Struct, forbid_unknown_fields=True):
 
 _RAW_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAW_STAGES = msgspec.json.Decoder(dict[str, _StageIn | None])
-_VALUE = msgspec.json.Decoder(float_hook=Decimal)
+_VALUE = msgspec.json.Decoder(float_hook=_number)
 _RAW = msgspec.json.Decoder(msgspec.Raw)
-_LIST_OF_RAW = msgspec.json.Decoder(list[msgspec.Raw])
 # Skip a string (escapes included) whole: what is left of valid JSON is its structure.
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
@@ -293,16 +382,100 @@ def fast_json(text):
     return True
 
 
-def split_records(body):
+class TooManyRecords(ValueError):
+    def __init__(self, limit):
+        super().__init__(f"more than {limit} records in one request; the limit is {limit}")
+        self.limit = limit
+
+
+@functools.cache
+def _array_reader(limit):
+    """A reader of a JSON array of at most `limit` values, each kept raw, that stops at value
+    limit + 1. msgspec reads an array_like Struct's fields in order and refuses one past the
+    last as it meets it, so `[1,1,1,…]` of ten million costs `limit` Raw objects at most; a
+    list[Raw], even with a max_length, is built whole before its length is checked (284 MB
+    and 6 s for five million elements). Fields left at their default stay empty: no JSON
+    value is empty."""
+    fields = [(f"r{i}", msgspec.Raw, msgspec.Raw()) for i in range(limit)]
+    batch = msgspec.defstruct("Batch", fields, array_like=True, forbid_unknown_fields=True)
+    return msgspec.json.Decoder(batch)
+
+
+def split_records(body, limit):
     """A JSON array or object as a list of each record's raw JSON (bytes), or None when the
     fast reader refuses it (bad JSON, lone surrogates, NaN, deep nesting): the caller then
-    parses with `loads`, whose errors are the ones we report."""
+    parses with `load_records`, whose errors are the ones we report. Raises TooManyRecords
+    past `limit` records, having built no more than that."""
     try:
         if body.lstrip()[:1] == b"[":
-            return [bytes(r) for r in _LIST_OF_RAW.decode(body)]
+            try:
+                values = msgspec.structs.astuple(_array_reader(limit).decode(body))
+            except msgspec.ValidationError:
+                raise TooManyRecords(limit) from None
+            return [bytes(r) for r in itertools.takewhile(len, values)]
         return [bytes(_RAW.decode(body))]
     except (msgspec.DecodeError, RecursionError):
         return None
+
+
+def load_records(text, limit):
+    """What `loads` makes of a body, as a list of records: an array's elements parsed one at
+    a time, stopping at element limit + 1 (TooManyRecords), or the one value. For the bodies
+    the fast reader refuses, so their errors are the standard parser's."""
+    at = _WHITESPACE.match(text).end()
+    if text[at : at + 1] != "[":
+        value = loads(text)
+        return value if isinstance(value, list) else [value]
+    decoder = json.JSONDecoder(
+        parse_float=_number, parse_int=_integer_text, parse_constant=_reject_constant
+    )
+    unstorable = UNSTORABLE_ESCAPE.search(text)
+    records = []
+    at = _WHITESPACE.match(text, at + 1).end()
+    if text[at : at + 1] == "]":
+        at += 1
+    else:
+        while True:
+            if len(records) == limit:
+                raise TooManyRecords(limit)
+            try:
+                value, at = decoder.raw_decode(text, at)
+            except RecursionError:
+                raise JSONDepthError("JSON is nested too deeply") from None
+            check_depth(value, depth=2)  # an element of the array, itself at depth 1
+            records.append(_replace_unstorable(value) if unstorable else value)
+            at = _WHITESPACE.match(text, at).end()
+            if text[at : at + 1] == "]":
+                at += 1
+                break
+            if text[at : at + 1] != ",":
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, at)
+            at = _WHITESPACE.match(text, at + 1).end()
+    at = _WHITESPACE.match(text, at).end()
+    if at != len(text):
+        raise json.JSONDecodeError("Extra data", text, at)
+    return records
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A line holding something other than whitespace, from its first such byte: found by the
+# regex engine, so a body of blank lines costs no Python loop.
+_NDJSON_LINE = re.compile(rb"\S[^\r\n]*")
+
+
+def ndjson_lines(body, limit):
+    """The non-blank lines of an NDJSON body as (offset, line), stopping at line limit + 1
+    (TooManyRecords) instead of splitting the whole body first."""
+    for count, match in enumerate(_NDJSON_LINE.finditer(body)):
+        if count == limit:
+            raise TooManyRecords(limit)
+        yield match.start(), match.group()
+
+
+def line_number(body, at):
+    """The 1-based line of byte `at`, counting line breaks as bytes.splitlines does."""
+    head = body[:at]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
 class _IdOnly(msgspec.Struct):
@@ -321,12 +494,20 @@ def record_id(item):
     return gid[:128] if isinstance(gid, str) else None
 
 
+_KINDS = {b"[": "an array", b'"': "a string", b"t": "a boolean", b"f": "a boolean", b"n": "null"}
+
+
 def read_record(item):
     """Validates one record given as raw JSON bytes, already known to be UTF-8 (the ingest
     API and import check that), or as a parsed object. Returns (ParsedRecord, []) or
     (None, errors)."""
     if not isinstance(item, bytes | bytearray):
         return parse_record(item)
+    if item[:1] != b"{":
+        # Refused unread (it is valid JSON already): an array of ten million elements is one
+        # "record" too, and parsing it to name its type would build all of them.
+        kind = _KINDS.get(item[:1], "a number")
+        return None, [{"field": "(record)", "message": f"must be a JSON object, got {kind}"}]
     limit = settings.INGEST_MAX_DEPTH
     deep = item.count(b"{") + item.count(b"[") > limit
     try:
@@ -413,29 +594,46 @@ def _string(obj, key, errors, *, required=False, pattern=None, max_length=200, p
 
 
 def _integer(value, name, errors):
+    if isinstance(value, msgspec.Raw):
+        errors.add(name, UNFIT_NUMBER)
+        return None
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         errors.add(name, f"must be a non-negative integer, got {_type_name(value)}")
         return None
-    if isinstance(value, Decimal):
-        if not value.is_finite() or value != value.to_integral_value():
-            errors.add(name, "must be a non-negative integer")
-            return None
-        value = int(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        errors.add(name, "must be a non-negative integer")
+        return None
+    # The range first (O(1) on a Decimal), then int(): int(Decimal("1e300")) is cheap, but
+    # a Decimal handed in directly may not be.
     if value < 0:
         errors.add(name, "must not be negative")
         return None
     if value > MAX_INT:
         errors.add(name, f"must be at most {MAX_INT}")
         return None
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            errors.add(name, "must be a non-negative integer")
+            return None
+        value = int(value)
     return value
 
 
 def _decimal(value, name, errors, *, maximum=MAX_MONEY, allow_negative=False):
+    if isinstance(value, msgspec.Raw) or (isinstance(value, int) and not _fit(value)):
+        errors.add(name, UNFIT_NUMBER)
+        return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         errors.add(name, f"must be a decimal number or string, got {_type_name(value)}")
         return None
+    if isinstance(value, str):
+        value = value.strip()
+        # On the text, before Decimal() reads it: see MAX_NUMBER_CHARS.
+        if len(value) > MAX_NUMBER_CHARS:
+            errors.add(name, f"is too long for a number (at most {MAX_NUMBER_CHARS} characters)")
+            return None
     try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         errors.add(name, f"is not a decimal number: {str(value)[:40]!r}")
         return None
@@ -468,6 +666,7 @@ def _type_name(value):
         bool: "a boolean",
         int: "a number",
         Decimal: "a number",
+        msgspec.Raw: "a number",
         type(None): "null",
     }.get(type(value), type(value).__name__)
 
@@ -530,6 +729,7 @@ def _parse_rating(obj, errors):
             parsed[attr] = _decimal(detail.get(key, 0), f"{where}.{key}", errors)
         parsed["extra"] = {k: v for k, v in detail.items() if k not in DETAIL_AMOUNTS}
         parsed["extra"].pop("feeItemCode", None)
+        _check_numbers(parsed["extra"], where, errors)
         rating["details"].append(parsed)
     known = {
         "originAmount",
@@ -540,6 +740,7 @@ def _parse_rating(obj, errors):
         "ratingDetails",
     }
     rating["extra"] = {k: v for k, v in obj.items() if k not in known}
+    _check_numbers(rating["extra"], "ratingResponses", errors)
     return rating
 
 
@@ -702,12 +903,15 @@ def parse_record(obj):
         if obj["nativeTokens"] is not None and not isinstance(obj["nativeTokens"], dict):
             errors.add("nativeTokens", f"must be an object, got {_type_name(obj['nativeTokens'])}")
         fields["native_tokens"] = obj["nativeTokens"]
+        _check_numbers(obj["nativeTokens"], "nativeTokens", errors)
 
     rating = None
     if obj.get("ratingResponses") is not None:
         rating = _parse_rating(obj["ratingResponses"], errors)
     stages = _parse_stages(obj["stages"], errors) if obj.get("stages") is not None else []
     fields["extra_metadata"] = {k: v for k, v in obj.items() if k not in KNOWN_KEYS} or None
+    for key, value in (fields["extra_metadata"] or {}).items():
+        _check_numbers(value, key, errors)
 
     if errors.items:
         return None, errors.items

@@ -1,6 +1,7 @@
 """POST /api/v1/generations: bad records get a 400 that names the field and store nothing."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -140,3 +141,99 @@ def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(client, in
         in json.loads(stages["user_request"].body)["messages"][0]["content"]
     )
     assert stages["user_response"].body == "data: \ufffd\n\n"
+
+
+# ----------------------------------------------------------- numbers checked on their text
+
+HUGE_EXPONENT = "1e500000"  # int() of it took 10 s
+HUGE_INTEGER = "9" * 100_000  # past what msgspec and int() read at all
+
+
+def _with_number(number, **overrides):
+    """A record whose "@@" string values are the JSON number `number` (bare, not a string)."""
+    return json.dumps(make_record(**overrides)).replace('"@@"', number)
+
+
+@pytest.mark.parametrize(
+    "number", [HUGE_EXPONENT, HUGE_INTEGER, "1e-500000"], ids=["exponent", "integer", "tiny"]
+)
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"generationTime": "@@"}, "generationTime"),
+        ({"latency": "@@"}, "latency"),
+        ({"moderationLatency": "@@"}, "moderationLatency"),
+        ({"requestRetryTimes": "@@"}, "requestRetryTimes"),
+        ({"nativeFeeTokens": {"prompt": 10, "completion": "@@"}}, "nativeFeeTokens.completion"),
+        ({"nativeFeeTokens": {"prompt": 10, "web_search": "@@"}}, "nativeFeeTokens.web_search"),
+        ({"throughput": "@@"}, "throughput"),
+        ({"ratingResponses": {"billAmount": "@@"}}, "ratingResponses.billAmount"),
+        (
+            {"ratingResponses": {"ratingDetails": [{"feeItemCode": "prompt", "rate": "@@"}]}},
+            "ratingResponses.ratingDetails[0].rate",
+        ),
+        # Stored without validation, and read back by every page: refused all the same.
+        ({"nativeTokens": {"usage": [1, "@@"]}}, "nativeTokens.usage[1]"),
+        ({"gatewayRegion": {"weight": "@@"}}, "gatewayRegion.weight"),
+        ({"ratingResponses": {"surcharge": "@@"}}, "ratingResponses.surcharge"),
+    ],
+)
+def test_an_over_large_number_is_400_naming_the_field_read_from_its_text(
+    client, ingest_token, overrides, field, number
+):
+    response = post_records(client, ingest_token, _with_number(number, **overrides))
+    assert response.status_code == 400
+    errors = response.json()["results"][0]["errors"]
+    assert {"field": field, "message": errors[0]["message"]} in errors
+    assert "too long or too large a number" in response.json()["error"]
+    assert response.json()["error"].startswith(field)
+    assert _nothing_stored()
+
+
+@pytest.mark.parametrize("field", ["billAmount", "originAmount", "discountAmount"])
+def test_an_amount_string_too_long_for_a_number_is_400_before_it_is_read(
+    client, ingest_token, field
+):
+    response = post_records(client, ingest_token, make_record(**{field: "1" * 100_000}))
+    assert response.status_code == 400
+    assert response.json()["error"] == f"{field}: is too long for a number (at most 100 characters)"
+
+
+def test_numbers_in_a_stage_body_are_stored_as_they_came(client, ingest_token):
+    # Only a body that might hold a secret is parsed; its numbers keep their text.
+    body = (
+        '{"api_key": "sk-live-0123456789abcdef0123", "big": ' + HUGE_INTEGER[:5000] + ","
+        ' "tiny": 1e-500000, "huge": 1e500000, "n": 1.50}'
+    )
+    record = make_record(stages={"origin_response": {"headers": {}, "body": "@@"}})
+    response = post_records(client, ingest_token, json.dumps(record).replace('"@@"', body))
+    assert response.status_code == 200, response.content
+    stored = StagePayload.objects.get().body
+    assert "sk-live" not in stored
+    assert '"big": ' + HUGE_INTEGER[:5000] + "," in stored
+    assert '"tiny": 1e-500000, "huge": 1e500000, "n": 1.50}' in stored
+
+
+def test_numbers_at_the_edges_of_what_is_read_are_stored_and_shown_back_exactly(
+    client, owner_token, ingest_token
+):
+    # The largest accepted nested numbers: PostgreSQL's jsonb, SQLite's JSON text and the
+    # readers on the way back all hold them, and the raw metadata API writes them as sent.
+    edge = {
+        "big": "1E+308",
+        "tiny": "1E-308",
+        "long": "9" * 100,
+        "negative": "-1.5E+300",
+    }
+    record = make_record(gatewayEdges={k: f"@{k}@" for k in edge})
+    text = json.dumps(record)
+    for key, number in edge.items():
+        text = text.replace(f'"@{key}@"', number)
+    assert post_records(client, ingest_token, text).status_code == 200
+    fetched = client.get(
+        f"/api/v1/generation?id={record['generationId']}",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    )
+    assert fetched.status_code == 200
+    shown = json.loads(fetched.content, parse_float=Decimal, parse_int=Decimal)
+    assert shown["gatewayEdges"] == {k: Decimal(v) for k, v in edge.items()}

@@ -1,11 +1,13 @@
 """POST /api/v1/generations under its limits: 413 as JSON whatever the size, the body never
-read past INGEST_MAX_BYTES, gzip batches inflated no further than the limit, 415 for codings
-it does not take; and import_generations holding no line over the limit."""
+read past INGEST_MAX_BYTES (chunked bodies too), gzip batches inflated no further than the
+limit, records counted as they are parsed and never built past INGEST_MAX_RECORDS, 415 for
+codings it does not take; and import_generations holding no line over the limit."""
 
 import gzip
 import io
 import json
 import os
+import tracemalloc
 import zlib
 
 import pytest
@@ -140,6 +142,170 @@ def test_the_record_limit_counts_the_decompressed_records(client, ingest_token, 
     assert response.status_code == 413
     assert response.json()["limit"] == 2
     assert "limit is 2" in response.json()["error"]
+
+
+# ------------------------------------------- counted while parsing: stop at the limit
+
+# Two million elements: 4 MB of body, ~200 MB of Python objects had each been built.
+MANY = 2_000_000
+
+
+def _peak_mb(call):
+    """(result, peak MB of Python allocations during the call). Generous bounds on it stand
+    for "built no more than the limit's worth": the body itself is a few MB."""
+    tracemalloc.start()
+    try:
+        result = call()
+        return result, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_array_past_the_record_limit_is_413_having_built_no_more_than_the_limit(
+    client, ingest_token
+):
+    # The issue's body at a fifth of its size: [1,1,1,…] gzip-compressed to a few KB.
+    body = gzip.compress(b"[" + b"1," * MANY + b"1]")
+    response, peak = _peak_mb(lambda: _post_gzip(client, ingest_token, body))
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "more than 10000 records in one request; the limit is 10000",
+        "limit": 10000,
+    }
+    assert peak < 30
+
+
+def test_ndjson_past_the_record_limit_is_413_having_built_no_more_than_the_limit(
+    client, ingest_token
+):
+    body = b"1\n" * MANY
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body, "application/x-ndjson"))
+    assert response.status_code == 413
+    assert response.json()["limit"] == 10000
+    assert peak < 30
+
+
+def test_an_array_the_fast_reader_refuses_is_counted_as_it_is_parsed(client, ingest_token):
+    # NaN sends the body to the standard parser, which now stops at the limit too.
+    body = b"[NaN," + b"1.5," * MANY + b"1.5]"
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body))
+    assert response.status_code == 413
+    assert response.json()["limit"] == 10000
+    assert peak < 60
+
+
+def test_the_standard_parser_reports_a_bad_array_as_json_does(client, ingest_token):
+    record = json.dumps(make_record())
+    for body, message in [
+        (f"[NaN, {record} {record}]", "Expecting ',' delimiter: line 1 column"),
+        (f"[{record}] x", "Extra data: line 1 column"),
+        ("[NaN,", "Expecting value: line 1 column 6 (char 5)"),
+    ]:
+        response = _post(client, ingest_token, body.encode())
+        assert response.status_code == 400
+        assert message in response.json()["error"]
+
+
+def test_a_record_that_is_a_huge_array_is_refused_unread(client, ingest_token):
+    body = b"[" + json.dumps(make_record()).encode() + b", [" + b"1.5," * MANY + b"1.5]]"
+    response, peak = _peak_mb(lambda: _post(client, ingest_token, body))
+    assert response.status_code == 207
+    assert response.json()["results"][1]["errors"] == [
+        {"field": "(record)", "message": "must be a JSON object, got an array"}
+    ]
+    # A few copies of the 8 MB body; its two million Decimals were ~200 MB more.
+    assert peak < 80
+
+
+def test_import_refuses_a_line_that_is_a_huge_array_unread(db, tmp_path):
+    path = tmp_path / "array.jsonl"
+    path.write_bytes(_ndjson([make_record()]) + b"[" + b"1.5," * MANY + b"1.5]\n")
+    out, peak = _peak_mb(lambda: _import(str(path), "--rejects", str(tmp_path / "r.jsonl")))
+    assert "1 created, 0 duplicate, 1 rejected" in out
+    assert peak < 80
+
+
+# ----------------------------------------------------------------------------- chunked
+
+
+def _post_chunked(client, token, wsgi_input, **extra):
+    """A chunked request as gunicorn hands it over: no CONTENT_LENGTH, the chunks decoded."""
+    return client.post(
+        URL,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH="",
+        **{"wsgi.input": wsgi_input},
+        **extra,
+    )
+
+
+class _Endless:
+    """A chunked body that never ends; counts what the view read of it."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        assert 0 < size <= 64 * 1024 * 1024, "an unbounded read"
+        self.read_bytes += size
+        return b" " * size
+
+    readline = read
+
+
+def test_a_chunked_body_is_read_and_stored(client, ingest_token):
+    records = [make_record() for _ in range(3)]
+    response = _post_chunked(client, ingest_token, io.BytesIO(json.dumps(records).encode()))
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 3
+
+
+def test_a_chunked_gzip_body_is_inflated_and_stored(client, ingest_token):
+    body = gzip.compress(json.dumps([make_record(), make_record()]).encode())
+    response = _post_chunked(client, ingest_token, io.BytesIO(body), HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 2
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_chunked_body_without_end_is_413_read_no_further_than_the_limit(
+    client, ingest_token, settings, encoding
+):
+    settings.INGEST_MAX_BYTES = 4096
+    endless = _Endless()
+    response = _post_chunked(client, ingest_token, endless, HTTP_CONTENT_ENCODING=encoding)
+    assert response.status_code == 413
+    assert response.json()["limit"] == 4096
+    assert endless.read_bytes <= 4097
+
+
+def test_a_chunked_request_through_gunicorns_parser_is_stored(ingest_token):
+    """The HTTP bytes a client sends, parsed by gunicorn as its workers do, and the environ
+    it makes handed to Django: gunicorn decodes the chunks and sets no CONTENT_LENGTH."""
+    from django.test.client import ClientHandler
+    from gunicorn.config import Config
+    from gunicorn.http import wsgi
+    from gunicorn.http.parser import RequestParser
+
+    body = json.dumps([make_record(), make_record()]).encode()
+    chunks = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+    raw = (
+        b"POST /api/v1/generations HTTP/1.1\r\nHost: testserver\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        + f"Authorization: Bearer {ingest_token}\r\n\r\n".encode()
+        + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+        + b"0\r\n\r\n"
+    )
+    config = Config()
+    request = next(RequestParser(config, iter([raw]), ("127.0.0.1", 50000)))
+    _, environ = wsgi.create(request, None, ("127.0.0.1", 50000), ("127.0.0.1", 8000), config)
+    assert "CONTENT_LENGTH" not in environ
+    response = ClientHandler()(environ)
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content)["created"] == 2
+    assert Generation.objects.count() == 2
 
 
 # -------------------------------------------------------------------------------- gzip
@@ -327,3 +493,13 @@ def test_import_of_a_damaged_gz_file_names_it_and_keeps_what_came_before(db, tmp
     with pytest.raises(CommandError, match="damaged.jsonl.gz: not a valid gzip file after line 3"):
         _import(str(path))
     assert Generation.objects.count() == 3
+
+
+def test_import_refuses_a_huge_number_by_name_as_the_api_does(db, tmp_path):
+    path = tmp_path / "numbers.jsonl"
+    line = json.dumps(make_record(latency=0)).replace('"latency": 0', '"latency": 1e500000')
+    path.write_text(line + "\n")
+    assert "0 created, 0 duplicate, 1 rejected" in _import(str(path))
+    [reject] = [json.loads(r) for r in (tmp_path / "numbers.jsonl.rejects.jsonl").open()]
+    assert reject["errors"][0]["field"] == "latency"
+    assert "too long or too large a number" in reject["errors"][0]["message"]

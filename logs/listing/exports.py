@@ -3,6 +3,7 @@ rows, both read in keyset chunks so memory stays flat at any row count."""
 
 import contextlib
 
+import simplejson
 from django.db.models import Prefetch
 
 from billing.models import FEE_ITEMS
@@ -71,10 +72,11 @@ def _stage_json(payload):
         return {"headers": payload.headers, "body": None}
     body = payload.body
     if payload.body_format == StagePayload.BodyFormat.JSON:
-        # Numbers come back as the Decimals they were; a body stored cut at the size limit
+        # Numbers come back as the Decimals they were (one too long to read cheaply as its
+        # text, which simplejson writes back as it was); a body stored cut at the size limit
         # no longer parses and is exported as its text.
         with contextlib.suppress(ValueError):
-            body = loads(body)
+            body = loads(body, raw=simplejson.RawJSON)
     return {"headers": payload.headers, "body": body}
 
 
