@@ -30,6 +30,13 @@ SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}$")
 MAX_INT = 2**53 - 1  # the largest integer every JSON reader keeps exact
 MAX_MONEY = Decimal(10) ** 14  # DecimalField(max_digits=24, decimal_places=10)
 MAX_THROUGHPUT = Decimal(10) ** 12
+# createdAt, after conversion to UTC: from MIN_CREATED_AT (inclusive) to MAX_CREATED_AT
+# (exclusive). Every page, export and command takes the same range for `from`/`to`
+# (logs.filters.DateTimeInput), so whatever is stored can be listed, charted and paged: near
+# year 1 or 9999 a zone's offset pushes Python's datetime out of its range (the histogram's
+# buckets, astimezone, the partition's day), and nothing real happened before 1970.
+MIN_CREATED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_CREATED_AT = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 KNOWN_KEYS = {
     "generationId",
     "accountId",
@@ -478,7 +485,23 @@ def _created_at(obj, errors):
     if value.tzinfo is None:
         errors.add("createdAt", "must carry a UTC offset, e.g. 2025-08-22T02:49:18.000+00:00")
         return None
+    if not in_date_range(value):
+        errors.add(
+            "createdAt",
+            f"must be from 1970-01-01T00:00:00Z up to (not including) 2200-01-01T00:00:00Z, "
+            f"got {raw!r}",
+        )
+        return None
     return value
+
+
+def in_date_range(value, *, end=MAX_CREATED_AT):
+    """Whether an aware datetime is in [MIN_CREATED_AT, end) once in UTC. False, not an
+    OverflowError, where the offset takes it past year 1 or 9999."""
+    try:
+        return MIN_CREATED_AT <= value.astimezone(dt.UTC) < end
+    except OverflowError:
+        return False
 
 
 def _parse_rating(obj, errors):
