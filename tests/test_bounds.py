@@ -6,12 +6,18 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from logs.metadata import MAX_CREATED_AT, MIN_CREATED_AT
-from logs.models import Generation
+from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS
+from logs.ingest import ingest
+from logs.metadata import MAX_CREATED_AT, MAX_TOKENS, MIN_CREATED_AT
+from logs.models import Generation, HourlyRollup
+from logs.summary import SAMPLE_CAP
+from logs.templatetags.console import usd
+from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, make_record, post_records, store
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +272,145 @@ def test_the_shortest_windows_and_those_at_the_ends_of_the_range_answer(
     owner_client.cookies["tz"] = zone
     response = owner_client.get("/logs/", window)
     assert response.status_code == 200
+
+
+# ------------------------------------------------------------ amounts and counts
+
+BIGGEST_AMOUNT = "9999999999999.99"  # below MAX_MONEY, with cents: 15 digits, exact on SQLite
+BIGGEST_THROUGHPUT = "999999999999.99"
+AMOUNT_KEYS = ("originAmount", "billAmount", "discountAmount", "realAmount", "nonpaymentAmount")
+
+
+def _biggest_record(**overrides):
+    """A record at the top of every bounded number the validator accepts."""
+    detail = {
+        "feeItemCode": "prompt",
+        "rate": BIGGEST_AMOUNT,
+        "originAmount": BIGGEST_AMOUNT,
+        "discountAmount": BIGGEST_AMOUNT,
+        "billAmount": BIGGEST_AMOUNT,
+    }
+    return make_record(
+        createdAt="2026-01-01T10:00:00+00:00",
+        generationTime=2**31 - 1,
+        latency=2**31 - 1,
+        moderationLatency=2**31 - 1,
+        requestRetryTimes=2**31 - 1,
+        throughput=BIGGEST_THROUGHPUT,
+        nativeFeeTokens=dict.fromkeys(FEE_ITEMS, MAX_TOKENS),
+        ratingResponses={
+            "billAmount": BIGGEST_AMOUNT,
+            "discountAmount": f"-{BIGGEST_AMOUNT}",
+            "originAmount": BIGGEST_AMOUNT,
+            "priceVersion": "0.0.3",
+            "ratingDetails": [detail],
+            "serviceCode": "x",
+        },
+        **dict.fromkeys(AMOUNT_KEYS, BIGGEST_AMOUNT),
+        **overrides,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"billAmount": "99999999999999.99"}, "billAmount"),
+        ({"billAmount": "10000000000000"}, "billAmount"),
+        ({"originAmount": "-10000000000000"}, "originAmount"),
+        ({"realAmount": 10**13}, "realAmount"),
+        ({"throughput": "999999999999.995"}, "throughput"),  # 10**12 once rounded to cents
+        ({"throughput": "1000000000000"}, "throughput"),
+        ({"nativeFeeTokens": {"prompt": MAX_TOKENS + 1}}, "nativeFeeTokens.prompt"),
+        ({"nativeFeeTokens": {"web_search": 2**53 - 1}}, "nativeFeeTokens.web_search"),
+        ({"nativeFeeTokens": {"some_new_item": 2**53 - 1}}, "nativeFeeTokens.some_new_item"),
+        ({"ratingResponses": {"billAmount": "1E+13"}}, "ratingResponses.billAmount"),
+        (
+            {"ratingResponses": {"ratingDetails": [{"feeItemCode": "prompt", "rate": 10**13}]}},
+            "ratingResponses.ratingDetails[0].rate",
+        ),
+    ],
+)
+def test_numbers_past_what_every_page_shows_are_refused_alone(
+    client, ingest_token, overrides, field
+):
+    bad, good = make_record(**overrides), make_record()
+    response = post_records(client, ingest_token, [bad, good])
+    assert response.status_code == 207
+    rejected, created = response.json()["results"]
+    assert [e["field"] for e in rejected["errors"]] == [field]
+    assert created["status"] == "created"
+
+
+def test_the_biggest_numbers_are_stored_and_read_back_exactly(
+    owner_client, ingest_token, owner_token
+):
+    record = _biggest_record()
+    assert post_records(owner_client, ingest_token, record).status_code == 200
+    raw = owner_client.get(
+        f"/api/v1/generation?id={record['generationId']}",
+        HTTP_AUTHORIZATION=f"Bearer {owner_token}",
+    )
+    assert raw.status_code == 200
+    metadata = json.loads(raw.content, parse_float=Decimal)
+    for key in AMOUNT_KEYS:
+        assert metadata[key] == BIGGEST_AMOUNT
+    assert metadata["throughput"] == BIGGEST_THROUGHPUT
+    assert metadata["nativeFeeTokens"] == dict.fromkeys(FEE_ITEMS, MAX_TOKENS)
+    assert metadata["latency"] == 2**31 - 1
+    rating = metadata["ratingResponses"]
+    assert rating["billAmount"] == rating["ratingDetails"][0]["rate"] == Decimal(BIGGEST_AMOUNT)
+    assert rating["discountAmount"] == -Decimal(BIGGEST_AMOUNT)
+    row = next(csv.DictReader(io.StringIO(_csv(owner_client, "range=all"))))
+    assert row["billAmount"] == row["Cost (USD)"] == BIGGEST_AMOUNT
+    assert row["Throughput (tps)"] == BIGGEST_THROUGHPUT
+    assert row["prompt"] == str(MAX_TOKENS)
+
+
+def test_ten_thousand_of_the_biggest_numbers_in_one_hour_still_show_everywhere(
+    owner_client, owner, owner_token
+):
+    # One hour's rollup adds them all up, and the summary strip reads 10,000 of them at
+    # once (its sample cap): neither a stored sum nor a read sum may overflow.
+    records = [_biggest_record() for _ in range(SAMPLE_CAP)]
+    outcomes = ingest(records)
+    assert {o.status for o in outcomes} == {"created"}
+    gid = records[0]["generationId"]
+    pages = (
+        "/logs/?range=all",
+        "/logs/?range=all&cost_min=0",
+        "/logs/?range=all&sort=-cost",
+        "/logs/?range=all&sort=-throughput",
+        "/logs/?from=2026-01-01T10:00:00Z&to=2026-01-01T10:30:00Z",
+        f"/logs/{gid}/",
+        f"/logs/{gid}/?view=json",
+        "/billing/",
+        "/billing/usage/",
+    )
+    for url in pages:
+        assert owner_client.get(url).status_code == 200, url
+    strip = owner_client.get("/logs/?range=all").context["summary"]
+    assert strip.requests == SAMPLE_CAP
+    assert strip.input_tokens == SAMPLE_CAP * MAX_TOKENS * len(INPUT_FEE_ITEMS)
+    assert strip.cost == pytest.approx(Decimal(BIGGEST_AMOUNT) * SAMPLE_CAP, rel=Decimal("1e-12"))
+    sampled = owner_client.get("/logs/?range=all&cost_min=0").context["summary"]
+    assert sampled.input_tokens == strip.input_tokens
+    assert sampled.cost == pytest.approx(strip.cost, rel=Decimal("1e-12"))
+    if is_postgres():
+        # PostgreSQL adds Decimals exactly (SQLite adds floats, to 15 digits).
+        assert strip.cost == sampled.cost == Decimal(BIGGEST_AMOUNT) * SAMPLE_CAP
+    rollup = HourlyRollup.objects.get(dimension="all")
+    assert rollup.cost == pytest.approx(strip.cost, rel=Decimal("1e-12"))
+    export = owner_client.get("/logs/export.csv?range=all")
+    assert len(b"".join(export.streaming_content).splitlines()) == SAMPLE_CAP + 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal(10) ** 27, f"1,{'000,' * 8}000.00"),
+        (-Decimal("9999999999999.99") * 10**14, f"-999,999,999,999,999,{'000,' * 3}000.00"),
+        (Decimal("9999999999999.99"), "9,999,999,999,999.99"),
+    ],
+)
+def test_money_is_written_out_however_large_a_sum_grows(amount, text):
+    assert usd(amount) == text
