@@ -414,3 +414,30 @@ def test_ten_thousand_of_the_biggest_numbers_in_one_hour_still_show_everywhere(
 )
 def test_money_is_written_out_however_large_a_sum_grows(amount, text):
     assert usd(amount) == text
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_every_bar_of_all_time_links_to_a_window_the_list_takes(
+    owner_client, edge_generations, zone
+):
+    # All time starts at the oldest rollup hour, 1970-01-01 here, and buckets of years
+    # start on Mondays before it: a bar's link still asks only for accepted dates.
+    owner_client.cookies["tz"] = zone
+    chart = owner_client.get("/logs/?range=all").context["histogram"]
+    linked = [bar for bar in chart.bars if bar.linked]
+    assert linked
+    for bar in (chart.bars[0], *linked):
+        response = owner_client.get(bar.href)
+        assert response.status_code == 200, bar.href
+    first = owner_client.get(linked[0].href)
+    assert edge_generations[0].generation_id in first.content.decode()
+
+
+def test_all_time_of_an_account_whose_only_record_is_the_newest_date(owner_client, owner):
+    (generation,) = store(make_record(createdAt=NEWEST))
+    owner_client.cookies["tz"] = "Pacific/Kiritimati"
+    response = owner_client.get("/logs/?range=all")
+    assert response.status_code == 200
+    assert generation.generation_id in response.content.decode()
+    for bar in response.context["histogram"].bars:
+        assert owner_client.get(bar.href).status_code == 200, bar.href
