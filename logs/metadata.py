@@ -36,8 +36,28 @@ STAGE_KEYS = tuple(Stage.values)
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}$")
 MAX_INT = 2**53 - 1  # the largest integer every JSON reader keeps exact
-MAX_MONEY = Decimal(10) ** 14  # DecimalField(max_digits=24, decimal_places=10)
-MAX_THROUGHPUT = Decimal(10) ** 12
+# Amounts (and rates) are below 10**13 in absolute value, a tenth of what their columns hold
+# (DecimalField(max_digits=24, decimal_places=10): below 10**14). SQLite keeps a decimal as a
+# float, which Django reads back rounded to 15 digits and then to 10 places: 99999999999999.99
+# came back as 1E+14, too big for the column's 24 digits, and every page showing it answered
+# 500. Below 10**13 that rounding stays in the column, an amount with cents (up to
+# 9999999999999.99) reads back exactly on both databases, and realAmount (billAmount less
+# nonpaymentAmount, which may be negative) fits too. Sums are wider: HourlyRollup.cost.
+MAX_MONEY = Decimal(10) ** 13
+MAX_THROUGHPUT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
+# A fee item's count. The summary strip adds up 10,000 rows of the five input items at once,
+# and an hour's rollup as many rows as an account sends in it, into 64-bit integers (SQLite's
+# SUM fails past 2**63, PostgreSQL's bigint column too): at 10**10 that takes 1.8 * 10**8
+# records in one hour, nine times what ingestion stores in an hour at full speed. Still a
+# thousand times the largest context window.
+MAX_TOKENS = 10**10
+# createdAt, after conversion to UTC: from MIN_CREATED_AT (inclusive) to MAX_CREATED_AT
+# (exclusive). Every page, export and command takes the same range for `from`/`to`
+# (logs.filters.DateTimeInput), so whatever is stored can be listed, charted and paged: near
+# year 1 or 9999 a zone's offset pushes Python's datetime out of its range (the histogram's
+# buckets, astimezone, the partition's day), and nothing real happened before 1970.
+MIN_CREATED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_CREATED_AT = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 KNOWN_KEYS = {
     "generationId",
     "accountId",
@@ -683,7 +703,23 @@ def _created_at(obj, errors):
     if value.tzinfo is None:
         errors.add("createdAt", "must carry a UTC offset, e.g. 2025-08-22T02:49:18.000+00:00")
         return None
+    if not in_date_range(value):
+        errors.add(
+            "createdAt",
+            f"must be from 1970-01-01T00:00:00Z up to (not including) 2200-01-01T00:00:00Z, "
+            f"got {raw!r}",
+        )
+        return None
     return value
+
+
+def in_date_range(value, *, end=MAX_CREATED_AT):
+    """Whether an aware datetime is in [MIN_CREATED_AT, end) once in UTC. False, not an
+    OverflowError, where the offset takes it past year 1 or 9999."""
+    try:
+        return MIN_CREATED_AT <= value.astimezone(dt.UTC) < end
+    except OverflowError:
+        return False
 
 
 def _parse_rating(obj, errors):
@@ -879,7 +915,13 @@ def parse_record(obj):
             fields[attr] = _boolean(obj[key], key, errors)
     if obj.get("throughput") is not None:
         value = _decimal(obj["throughput"], "throughput", errors, maximum=MAX_THROUGHPUT)
-        fields["throughput"] = None if value is None else value.quantize(Decimal("0.01"))
+        if value is not None:
+            # Rounded to its column's cents, 999999999999.995 would become 10**12, one digit
+            # more than the column holds.
+            value = value.quantize(Decimal("0.01"))
+            if value >= MAX_THROUGHPUT:
+                errors.add("throughput", f"is too large (must be below {MAX_THROUGHPUT:,})")
+        fields["throughput"] = value
     for key, attr in AMOUNT_FIELDS.items():
         if obj.get(key) is not None:
             fields[attr] = _decimal(obj[key], key, errors, allow_negative=True)
@@ -892,6 +934,8 @@ def parse_record(obj):
         else:
             for item, count in fee_tokens.items():
                 value = _integer(count, f"nativeFeeTokens.{item}", errors)
+                if value is not None and value > MAX_TOKENS:
+                    errors.add(f"nativeFeeTokens.{item[:64]}", f"must be at most {MAX_TOKENS:,}")
                 if item in FEE_ITEMS:
                     fields[item] = value
                 elif len(item) > 64:

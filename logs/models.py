@@ -578,7 +578,10 @@ class HourlyRollup(models.Model):
     requests = models.BigIntegerField(default=0)
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
-    cost = models.DecimalField(**MONEY, default=0)
+    # Wider than an amount: an hour adds up as many as an account sends in it, and at
+    # MONEY's 14 whole digits ten of the largest amounts made PostgreSQL refuse the hour's
+    # batch for good (numeric field overflow); 28 take more than 10**15 of them.
+    cost = models.DecimalField(max_digits=38, decimal_places=10, default=0)
     latency_sum = models.BigIntegerField(default=0)
     latency_count = models.BigIntegerField(default=0)
     throughput_sum = models.DecimalField(max_digits=24, decimal_places=2, default=0)

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from logs import search
+from logs.metadata import MAX_CREATED_AT, in_date_range
 from logs.models import ApiKey, Facet, Generation
 from zenlogs.keyset import Order
 from zenlogs.sealed import SEAL_PATTERN, seal, unseal
@@ -102,7 +103,19 @@ class DateTimeInput(forms.DateTimeField):
             ) from None
         if parsed.tzinfo is None:
             parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
+        # The range ingestion accepts for createdAt (its end included, as `to` is exclusive):
+        # further out, a zone's offset takes Python's datetime past year 1 or 9999 in the
+        # window's arithmetic, and no generation is stored there anyway.
+        if not in_date_range(parsed, end=MAX_CREATED_AT + dt.timedelta.resolution):
+            raise forms.ValidationError(
+                "Enter a date and time from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z.",
+                code="out_of_range",
+            )
         return parsed
+
+
+def _utc(moment):
+    return None if moment is None else moment.astimezone(dt.UTC)
 
 
 class Cursor:
@@ -370,7 +383,11 @@ class GenerationFilter(django_filters.FilterSet):
             return None, None
         start, end = data.get("from"), data.get("to")
         if start or end:
-            return start, end
+            # In UTC, so the window's arithmetic is in real time: Python compares and
+            # subtracts two times of one zone by their wall clocks, and 02:30 to 03:30 across
+            # a skipped hour was an hour long though both are one instant (the histogram
+            # then had no bar to divide among). Such a window is empty, not an error.
+            return _utc(start), _utc(end)
         span = RANGES[data.get("range") or DEFAULT_RANGE]
         return (None if span is None else self._now - span), None
 

@@ -33,6 +33,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from logs.listing import summary
+from logs.metadata import MAX_CREATED_AT, MIN_CREATED_AT
 from logs.models import FAILED, HourlyRollup
 
 SECOND = dt.timedelta(seconds=1)
@@ -497,6 +498,9 @@ def _window_query(low, high, zone):
     local time ambiguous or skipped)."""
     if high.microsecond:
         high = high.replace(microsecond=0) + SECOND
+    # Within the dates the list takes: all time's first bucket may start years before 1970
+    # (buckets of weeks and more start on a Monday), and nothing is stored outside them.
+    low, high = max(low, MIN_CREATED_AT), min(high, MAX_CREATED_AT)
     low = _link_time(low.replace(microsecond=0), zone)
     return f"from={_quote(low)}&to={_quote(_link_time(high, zone))}"
 

@@ -1,7 +1,7 @@
 """Formatting for the console: numbers, money, finish reasons. Plain text only; the
 templates' autoescape does the escaping."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -19,6 +19,10 @@ def sealed(pk):
 
 
 SIX = Decimal("0.000001")
+# Room for any sum of amounts shown (HourlyRollup.cost holds 38 digits, and the usage page
+# and the summary strip add rollups up): the default context's 28 digits made quantize fail
+# from 10**22 on.
+_WIDE = Context(prec=60)
 FINISH_CLASSES = {
     "stop": "ok",
     "end_turn": "ok",
@@ -51,9 +55,9 @@ def usd(value):
     None (unknown cost) is an em dash."""
     if value is None or value == "":
         return "—"
-    amount = Decimal(value).quantize(SIX, rounding=ROUND_HALF_UP)
+    amount = Decimal(value).quantize(SIX, rounding=ROUND_HALF_UP, context=_WIDE)
     sign = "-" if amount < 0 else ""
-    text = format(abs(amount), "f").rstrip("0")
+    text = format(amount.copy_abs(), "f").rstrip("0")  # abs() would round to 28 digits
     whole, _, frac = text.partition(".")
     return f"{sign}{_grouped(int(whole))}.{frac.ljust(2, '0')}"
 
