@@ -27,9 +27,6 @@ SHAPES = [
     ("xai", "xai-" + "Ab1" * 20, "Ab1" * 20),
     ("groq", "gsk_" + "Zq9" * 17, "Zq9" * 17),
     ("aws", "AKIAIOSFODNN7EXAMPLE", "IOSFODNN7EXAMPLE"),
-    ("github", "ghp_" + "Gh7" * 12, "Gh7" * 12),
-    ("github-pat", "github_pat_11ABCDEFG0_" + "pat" * 10, "pat" * 10),
-    ("huggingface", "hf_" + "HuG" * 12, "HuG" * 12),
     ("google-oauth", "ya29.a0AfH6SMBx-" + "oauth" * 6, "oauth" * 6),
     (
         "jwt",
@@ -195,11 +192,10 @@ def test_every_key_shape_is_redacted_in_headers_bodies_and_metadata(
     [
         "\\u0078ai-" + "Ab1" * 20,  # "x" escaped
         "g\\u0073k_" + "Ab1" * 20,  # "s" escaped
+        "gsk\\u005f" + "Ab1" * 20,  # "_" escaped
+        "xai\\u002d" + "Ab1" * 20,  # "-" escaped
         "\\u0041KIAIOSFODNN7EXAMPLE",  # "A" escaped
         "AK\\u0049AIOSFODNN7EXAMPLE",  # "I" escaped
-        "gh\\u0070_" + "Ab1" * 12,  # "p" escaped
-        "github\\u005fpat_11ABCDEFG0_" + "Ab1" * 10,  # "_" escaped
-        "h\\u0066_" + "Ab1" * 12,  # "f" escaped
         "ya\\u00329.a0AfH6SMBx-" + "Ab1" * 8,  # "2" escaped
         "ya29\\u002ea0AfH6SMBx-" + "Ab1" * 8,  # "." escaped
         "eyJhbGciOiJIUzI1NiJ9.e\\u0079JzdWIiOiIxMjM0NSJ9.Ab1Ab1Ab1",  # "y" escaped
