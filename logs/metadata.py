@@ -24,9 +24,12 @@ from django.conf import settings
 from billing.models import FEE_ITEMS
 
 from .ingest.redact import (
+    SECRET_RE,
     might_hold_secret,
     redact_headers,
+    redact_json,
     redact_text,
+    redact_texts,
     redact_value,
     secret_headers,
 )
@@ -777,6 +780,10 @@ def _parse_rating(obj, errors):
     }
     rating["extra"] = {k: v for k, v in obj.items() if k not in known}
     _check_numbers(rating["extra"], "ratingResponses", errors)
+    rating = redact_json(rating)  # keys too: the extras are shown as sent
+    # Within their columns: "Bearer abcdefgh" grows by two characters as "Bearer [REDACTED]".
+    rating["price_version"] = rating["price_version"][:32]
+    rating["service_code"] = rating["service_code"][:300]
     return rating
 
 
@@ -873,6 +880,20 @@ def _body_text(value):
         return dumps(value)
 
 
+IDENTIFIERS = ("generationId", "accountId", "apiKeyId", "modelSlug", "providerSlug")
+
+
+def _refuse_keys_as_ids(obj, errors):
+    """An identifier that is a secret key is refused: redacted, it would no longer identify
+    anything (every such record a duplicate of the first), and kept it would be shown."""
+    ids = [obj.get(name) for name in IDENTIFIERS]
+    if not might_hold_secret("\n".join(i for i in ids if isinstance(i, str))):
+        return
+    for name, value in zip(IDENTIFIERS, ids, strict=True):
+        if isinstance(value, str) and SECRET_RE.search(value):
+            errors.add(name, "looks like a secret key; send an identifier, never a key")
+
+
 def parse_record(obj):
     """Validates one incoming record. Returns (ParsedRecord, []) or (None, errors), each
     error naming its field."""
@@ -885,6 +906,7 @@ def parse_record(obj):
     )
     account_id = _string(obj, "accountId", errors, required=True, pattern=ID_RE, max_length=64)
     api_key_id = _string(obj, "apiKeyId", errors, required=True, pattern=ID_RE, max_length=64)
+    _refuse_keys_as_ids(obj, errors)
     fields = {
         "model_slug": _string(obj, "modelSlug", errors, required=True, pattern=SLUG_RE),
         "provider_slug": _string(
@@ -942,6 +964,14 @@ def parse_record(obj):
                     errors.add(f"nativeFeeTokens.{item[:64]}", "fee item name is too long")
                 else:
                     other[item] = value
+    # Shown on every page, so redacted like the bodies, and cut to their columns (a short
+    # bearer token grows by two characters as "Bearer [REDACTED]").
+    shown = ("model_name", "finish_reason", "native_finish_reason")
+    *texts, names = redact_texts(*(fields[f] for f in shown), "\n".join(other))
+    for name, text, limit in zip(shown, texts, (200, 64, 64), strict=True):
+        fields[name] = text[:limit]
+    if other and names != "\n".join(other):
+        other = {redact_text(item): value for item, value in other.items()}
     fields["other_fee_tokens"] = other or None  # NULL, not {}: see Generation
     if "nativeTokens" in obj:
         if obj["nativeTokens"] is not None and not isinstance(obj["nativeTokens"], dict):

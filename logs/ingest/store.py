@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import msgspec
 import psycopg
 from django.db import IntegrityError, connection, connections, transaction
 
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
 from billing.settlement import settle
-from logs.ingest.redact import might_hold_secret, redact_value
+from logs.ingest.redact import redact_json
 from logs.ingest.rollups import add_facets, rollup_rows, write_rollups
 from logs.metadata import read_record, record_id
 from logs.models import (
@@ -354,21 +353,10 @@ class NewGeneration:
         return tuple([values[name] for name in _INSERT_ATTNAMES])
 
 
-_ENCODE = msgspec.json.Encoder(decimal_format="number").encode
-
-
-def _redacted(value):
-    # Walking the value string by string is the slow way to find nothing; its JSON text
-    # shows in one look whether there can be anything to redact.
-    if not value or not might_hold_secret(_ENCODE(value)):
-        return value
-    return redact_value(value)
-
-
 def _generation(record, account, key, price_book):
     values = {**_DEFAULTS, **record.fields}
-    values["native_tokens"] = _redacted(values["native_tokens"])
-    values["extra_metadata"] = _redacted(values["extra_metadata"]) or None
+    values["native_tokens"] = redact_json(values["native_tokens"])
+    values["extra_metadata"] = redact_json(values["extra_metadata"]) or None
     values["generation_id"] = record.generation_id
     values["account_id"] = account.pk
     values["api_key_id"] = key.pk
