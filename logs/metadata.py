@@ -30,6 +30,10 @@ SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}$")
 MAX_INT = 2**53 - 1  # the largest integer every JSON reader keeps exact
 MAX_MONEY = Decimal(10) ** 14  # DecimalField(max_digits=24, decimal_places=10)
 MAX_THROUGHPUT = Decimal(10) ** 12
+# The createdAt range every page, export and database can hold, after conversion to UTC;
+# the maximum is exclusive.
+MIN_CREATED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_CREATED_AT = dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 KNOWN_KEYS = {
     "generationId",
     "accountId",
