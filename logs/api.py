@@ -11,7 +11,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from zenlogs.lockout import client_address
 
@@ -29,6 +29,7 @@ from .metadata import (
     to_raw_metadata,
 )
 from .models import ApiToken, BadTokenMinute, Generation, IngestToken
+from .openapi import openapi_document
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,14 @@ def generation_detail(request):
         return _error(404, f"no generation {generation_id!r} in your accounts")
     # Indented exactly as the details page shows and copies it: one text everywhere.
     return json_response(to_raw_metadata(generation), indent=2)
+
+
+@require_safe
+def openapi_json(request):
+    """The OpenAPI description of this API: public, the same for everyone, so cacheable."""
+    response = json_response(openapi_document(), indent=2)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _too_large(what):

@@ -610,7 +610,8 @@ def _string(obj, key, errors, *, required=False, pattern=None, max_length=200, p
     if len(value) > max_length:
         errors.add(name, f"must be at most {max_length} characters")
         return None
-    if pattern is not None and value and not pattern.match(value):
+    # fullmatch: with match, the patterns' $ would let a trailing newline through.
+    if pattern is not None and value and not pattern.fullmatch(value):
         errors.add(name, "has characters that are not allowed (letters, digits, _ . : - /)")
         return None
     return value

@@ -74,6 +74,11 @@ class GenerationQuerySet(KeysetQuerySet):
         itself, so another account's id is not found here, exactly like an unknown one: the
         same single query, never a second one that would tell by its time that the id exists
         elsewhere."""
+        if "\x00" in generation_id:
+            # No stored id holds a NUL (ingestion's ID_RE), and PostgreSQL refuses one in a
+            # text parameter: a DataError, which was a 500 on the details page and a 503 on
+            # the API.
+            return self.none()
         key = GenerationKey.objects.filter(generation_id=generation_id)
         if accounts is not None:
             key = key.filter(account__in=accounts)

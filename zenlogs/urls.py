@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
     path("healthz", site_views.healthz, name="healthz"),
+    path("api/openapi.json", api.openapi_json, name="api_openapi"),
     path("api/v1/generation", api.generation_detail, name="api_generation"),
     path("api/v1/generations", api.generations_ingest, name="api_generations"),
     path("logs/", include("logs.urls")),
