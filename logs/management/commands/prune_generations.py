@@ -122,6 +122,7 @@ def drop_unused_facets(day):
     refreshing: that batch is moving their day forward, and waiting on it, with the batch
     waiting on a row locked here, could deadlock."""
     table = connection.ops.quote_name(Facet._meta.db_table)
+    day = connection.ops.adapt_datefield_value(day)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
