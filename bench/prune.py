@@ -2,11 +2,12 @@
 
     DATABASE_URL=postgres://... python bench/prune.py [--ingest-batch 200]
 
-What a daily prune does, in its two parts, timed apart:
+What a daily prune does, in its three parts, timed apart:
 - the oldest whole day goes by dropping its partitions (generations, stages, ratings,
   search text): DETACH ... CONCURRENTLY and DROP TABLE;
 - the cutoff's own day is deleted row by row up to the cutoff: with the cron line of the
-  README (00:05 UTC) that is the first five minutes of the day, timed here on the next day.
+  README (00:05 UTC) that is the first five minutes of the day, timed here on the next day;
+- the filter choices last seen before the cutoff's day are dropped.
 Meanwhile another process posts batches to /api/v1/generations non-stop and records each
 batch's time: the report gives how many ran during the prune, the slowest, and any error.
 Dead tuples are read from pg_stat_user_tables for every remaining partition afterwards.
@@ -25,6 +26,7 @@ from ingest import _record  # noqa: E402
 
 from billing.models import Account  # noqa: E402
 from logs.management.commands.prune_generations import Command as Prune  # noqa: E402
+from logs.management.commands.prune_generations import drop_unused_facets  # noqa: E402
 from logs.models import Generation, IngestToken  # noqa: E402
 from zenlogs import partitions  # noqa: E402
 
@@ -118,6 +120,9 @@ def main():
     for account_id in Account.objects.order_by("id").values_list("id", flat=True):
         edge_rows += prune._prune(account_id, cutoff, 2000, 0)[0]
     edge_took = time.time() - edge_started
+    facets_started = time.time()
+    facets = drop_unused_facets(cutoff.date())
+    facets_took = time.time() - facets_started
     finished = time.time()
 
     time.sleep(3)
@@ -136,6 +141,7 @@ def main():
         f"({count:,} on {oldest}) in {drop_took:.2f} s"
     )
     print(f"Cutoff day's first 5 minutes by rows: {edge_rows:,} generations in {edge_took:.2f} s")
+    print(f"Filter choices last seen before {cutoff:%Y-%m-%d}: {facets} in {facets_took:.3f} s")
     print(f"Prune total: {finished - started:.2f} s")
     print(
         f"Ingestion: {len(everything)} batches of {options.ingest_batch}, "

@@ -547,11 +547,18 @@ class Facet(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value = models.CharField(max_length=200)
     label = models.CharField(max_length=200, blank=True)
+    # The latest UTC day of a generation's createdAt with this value (not the day it was
+    # ingested: prune's cutoff compares createdAt). Ingestion raises it, at most once a day
+    # per facet and process (logs.rollups.add_facets); prune_generations drops the facets
+    # last seen before its cutoff's day, whose generations are then all gone, without
+    # looking at the generations.
+    last_seen = models.DateField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "kind", "value"], name="unique_facet")
         ]
+        indexes = [models.Index(fields=["last_seen"], name="facet_last_seen")]
 
     def __str__(self):
         return f"{self.kind}={self.value}"

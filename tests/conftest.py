@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from billing.models import Account, Membership
+from logs.ingest.rollups import forget_facets
 from logs.models import ApiToken, IngestToken
 from tests.factories import ACCOUNT_A, ACCOUNT_B
 
@@ -27,6 +28,14 @@ def is_postgres():
 def _fast_password_hashing(settings):
     # PBKDF2's cost is the point in production and a third of a second per user in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _facets_written_are_forgotten():
+    # Ingestion remembers the facets it committed, for the life of the process; a test's
+    # database does not live that long.
+    yield
+    forget_facets()
 
 
 def _member(username, account_id, plan=Account.Plan.PAY_AS_YOU_GO):

@@ -2,19 +2,22 @@
 keeps the money trail (charges, ledger lines, hourly rollups); the log list and its summary
 stop at the retention horizon."""
 
+import importlib
 import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Charge, LedgerEntry, Rating
 from billing.settlement import credit
-from logs.models import Generation, HourlyRollup, StagePayload
-from tests.factories import make_record, store
+from logs.ingest.rollups import forget_facets
+from logs.models import Facet, Generation, HourlyRollup, StagePayload
+from tests.factories import ACCOUNT_B, KEY_B, make_record, store
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +126,186 @@ def test_prune_deletes_logs_without_touching_charges_ledger_or_rollups(history):
     assert {"LOGS_STAGEPAYLOAD", "BILLING_RATING", "LOGS_GENERATION"} <= deletes | dropped
     assert not (deletes | dropped) & {"BILLING_CHARGE", "BILLING_LEDGERENTRY", "LOGS_HOURLYROLLUP"}
     assert not [s for s in statements if s.startswith("UPDATE") or "INSERT" in s]
+
+
+# ----------------------------------------------------------------------------- filter choices
+
+
+def _choices(client):
+    form = client.get("/logs/").context["filter"].form
+    return {name: {v for v, _ in form.fields[name].choices} for name in ("model", "provider")}
+
+
+def _facet_statements(queries):
+    return [q["sql"] for q in queries.captured_queries if "logs_facet" in q["sql"]]
+
+
+def test_prune_drops_the_choices_whose_generations_are_all_pruned_and_keeps_those_in_use(
+    owner_client, history
+):
+    # OLD-0 was the only generation with openai; anthropic is still used by NEW-0 and NEW-1.
+    assert _choices(owner_client) == {
+        "model": {"openai/gpt-4.1", "anthropic/claude-sonnet-4"},
+        "provider": {"openai", "anthropic"},
+    }
+    assert "and 2 filter choices no longer used" in _prune(5)
+    assert _choices(owner_client) == {
+        "model": {"anthropic/claude-sonnet-4"},
+        "provider": {"anthropic"},
+    }
+    assert set(Facet.objects.values_list("kind", "value")) == {
+        ("model", "anthropic/claude-sonnet-4"),
+        ("provider", "anthropic"),
+        ("finish_reason", "stop"),
+    }
+
+
+def test_prune_drops_choices_with_one_statement_that_never_reads_the_generations(history, outsider):
+    # A second account with its own old and new choices: still one statement in all.
+    now = datetime.now(UTC)
+    store(
+        make_record(
+            accountId=ACCOUNT_B,
+            apiKeyId=KEY_B,
+            modelSlug="mistral/large",
+            providerSlug="mistral",
+            createdAt=(now - timedelta(days=20)).isoformat(),
+        ),
+        make_record(accountId=ACCOUNT_B, apiKeyId=KEY_B, createdAt=now.isoformat()),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        _prune(5)
+    statements = _facet_statements(queries)
+    assert len(statements) == 1 and statements[0].startswith("DELETE")
+    # No anti-join (NOT EXISTS over logs_generation and its partitions), by kind or account.
+    assert "logs_generation" not in statements[0] and "EXISTS" not in statements[0].upper()
+    assert not [q["sql"] for q in queries.captured_queries if "EXISTS" in q["sql"].upper()]
+    assert not Facet.objects.filter(value__in=["openai/gpt-4.1", "mistral/large"]).exists()
+    assert Facet.objects.filter(account__external_id=ACCOUNT_B, value="anthropic").exists()
+
+
+def test_a_choice_is_last_seen_on_its_latest_created_at_day_whatever_the_order_of_arrival(
+    owner,
+):
+    now = datetime.now(UTC)
+
+    def last_seen():
+        return Facet.objects.get(kind="model", value="meta/llama-4").last_seen
+
+    def record(days):
+        at = now - timedelta(days=days)
+        return make_record(modelSlug="meta/llama-4", createdAt=at.isoformat())
+
+    store(record(8))
+    assert last_seen() == (now - timedelta(days=8)).date()
+    store(record(20))  # a late record from before: the day does not go back
+    assert last_seen() == (now - timedelta(days=8)).date()
+    store(record(3), record(12))
+    assert last_seen() == (now - timedelta(days=3)).date()
+
+
+def test_a_late_record_with_an_old_created_at_keeps_its_choice_only_as_long_as_itself(
+    owner_client,
+):
+    # Ingested today, but created 10 days ago: the prune at 5 days takes both.
+    old = datetime.now(UTC) - timedelta(days=10)
+    store(make_record(modelSlug="meta/llama-4", providerSlug="meta", createdAt=old.isoformat()))
+    store(make_record())
+    assert "meta/llama-4" in _choices(owner_client)["model"]
+    _prune(5)
+    assert _choices(owner_client) == {
+        "model": {"anthropic/claude-sonnet-4"},
+        "provider": {"anthropic"},
+    }
+
+
+def test_ingestion_writes_a_choice_once_a_day_not_per_batch_or_record(
+    owner, django_capture_on_commit_callbacks
+):
+    today = datetime.now(UTC)
+    records = [make_record(createdAt=today.isoformat()) for _ in range(50)]
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        store(*records)
+    # Three facets (model, provider, finish reason) for 50 records: one statement.
+    assert len(_facet_statements(queries)) == 1
+    assert Facet.objects.filter(last_seen=today.date()).count() == 3
+
+    # Already written today by this process: nothing more, batch after batch.
+    for _ in range(2):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            store(*[make_record(createdAt=today.isoformat()) for _ in range(50)])
+        assert _facet_statements(queries) == []
+
+    # A new value in the next batch is written, alone, and the known ones are not.
+    with CaptureQueriesContext(connection) as queries:
+        store(make_record(finishReason="length"), make_record())
+    (statement,) = _facet_statements(queries)
+    assert statement.count("length") == 1 and "claude-sonnet-4" not in statement
+
+
+def test_ingestion_moves_a_choice_last_seen_days_ago_to_today(
+    owner, django_capture_on_commit_callbacks
+):
+    store(make_record())
+    # As a facet last written days ago, by this process or another one.
+    Facet.objects.update(last_seen=datetime(2026, 1, 1).date())
+    forget_facets()
+    with django_capture_on_commit_callbacks(execute=True):
+        store(make_record(createdAt=datetime.now(UTC).isoformat()))
+    today = datetime.now(UTC).date()
+    assert set(Facet.objects.values_list("last_seen", flat=True)) == {today}
+
+
+def test_a_choice_dropped_by_a_prune_comes_back_with_a_later_record_for_it(
+    owner_client, django_capture_on_commit_callbacks
+):
+    # This process wrote meta/llama-4 as last seen 10 days ago, then the prune dropped it:
+    # an old day in the memo is not trusted, so the next record brings the choice back.
+    now = datetime.now(UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        store(
+            make_record(modelSlug="meta/llama-4", createdAt=(now - timedelta(days=10)).isoformat())
+        )
+        store(make_record())
+    _prune(5)
+    assert "meta/llama-4" not in _choices(owner_client)["model"]
+    with django_capture_on_commit_callbacks(execute=True):
+        store(
+            make_record(modelSlug="meta/llama-4", createdAt=(now - timedelta(days=10)).isoformat())
+        )
+    assert "meta/llama-4" in _choices(owner_client)["model"]
+
+
+def test_the_migration_takes_last_seen_from_the_latest_rollup_hour(owner):
+    now = datetime.now(UTC)
+    store(
+        make_record(modelSlug="meta/llama-4", createdAt=(now - timedelta(days=2)).isoformat()),
+        make_record(modelSlug="meta/llama-4", createdAt=(now - timedelta(days=9)).isoformat()),
+        make_record(createdAt=(now - timedelta(days=30)).isoformat()),
+    )
+    Generation.objects.all()._raw_delete("default")  # pruned: the rollups remain
+    Facet.objects.create(
+        account=owner.memberships.get().account,
+        kind="model",
+        value="no/rollups",
+        last_seen=datetime(2000, 1, 1).date(),
+    )
+    Facet.objects.update(last_seen=datetime(2000, 1, 1).date())
+    migration = importlib.import_module("logs.migrations.0014_facet_last_seen")
+    migration.from_rollups(apps, None)
+    seen = dict(Facet.objects.filter(kind="model").values_list("value", "last_seen"))
+    assert seen == {
+        "meta/llama-4": (now - timedelta(days=2)).date(),
+        "anthropic/claude-sonnet-4": (now - timedelta(days=30)).date(),
+        # None to read it from: kept a retention period from the migration's day.
+        "no/rollups": now.date(),
+    }
 
 
 # ----------------------------------------------------------------------------- billing

@@ -235,6 +235,36 @@ def upsert_adding(model, key_names, sum_names, rows):
             )
 
 
+def upsert_latest(model, key_names, field_names, latest_name, rows):
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET latest = excluded.latest WHERE the stored
+    one is older: a row's `latest` (a date, say) only ever moves forward, whichever of two
+    writers commits first; other fields are written only with a new row. Rows are tuples in
+    (*key_names, *field_names, latest_name) order, unique by key and sorted, so concurrent
+    writers lock rows in one order. For the few rows a batch has, where staging a COPY
+    costs more than the statement."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    fields = _fields(model, [*key_names, *field_names, latest_name])
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    keys = ", ".join(quote(f.column) for f in fields[: len(key_names)])
+    latest = quote(fields[-1].column)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Below SQLite's 32,766 parameters a statement and PostgreSQL's 65,535.
+    chunk = max(1, 20000 // len(fields))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            batch = rows[start : start + chunk]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                + ", ".join([placeholder] * len(batch))
+                + f" ON CONFLICT ({keys}) DO UPDATE SET {latest} = excluded.{latest}"
+                f" WHERE {table}.{latest} < excluded.{latest}",
+                [v for row in batch for v in _sqlite_row(fields, row)],
+            )
+
+
 def update_rows(model, field_names, rows, keys=None):
     """Sets field_names on rows of (*keys, *values); keys default to the primary key, and may
     add columns that let the database find the row faster (a partitioned table's account

@@ -269,12 +269,13 @@ def _store(parsed, outcomes, price_book):
     # transaction: a generation is searchable as soon as it is stored.
     insert_rows(SearchText, SEARCH_ROW_FIELDS, search_rows)
     insert_rows(Rating, RATING_FIELDS, ratings)
-    add_facets(created)
     rollups = rollup_rows(created)
     # Last, and in this order: the wallet rows (settlement) and the current hour's rollup
     # rows are the only rows concurrent batches of one account contend for, and their
     # locks are held until commit. Taking them at the end keeps that serialised stretch
-    # short, so two batches of one account still mostly run side by side.
+    # short, so two batches of one account still mostly run side by side. A facet's row is
+    # locked only on the day's first sight of it, so it goes with them.
+    add_facets(created)
     settle(created)
     write_rollups(rollups)
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.db.models import CASCADE, Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import CASCADE
 from django.utils import timezone
 
 from billing.models import Account
@@ -19,9 +19,10 @@ class Command(BaseCommand):
         "Removes generations older than --older-than DAYS (default: LOG_RETENTION_DAYS) with "
         "their stages, ratings and search text. On PostgreSQL whole days go by dropping their "
         "partitions; only the day the cutoff falls in is deleted row by row, in small "
-        "batches so no lock is held for long. Then drops filter choices no longer used. The "
-        "money trail stays: charges, ledger lines, the hourly rollups behind billing usage, "
-        "and the registry of generation ids, so a record sent again is still a duplicate."
+        "batches so no lock is held for long. Then drops the filter choices last seen "
+        "before the cutoff's day. The money trail stays: charges, ledger lines, the hourly "
+        "rollups behind billing usage, and the registry of generation ids, so a record sent "
+        "again is still a duplicate."
     )
 
     def add_arguments(self, parser):
@@ -53,11 +54,7 @@ class Command(BaseCommand):
             count, n = self._prune(account_id, cutoff, batch_size, pause)
             deleted += count
             batches += n
-            if count:
-                _drop_unused_facets(account_id)
-        if dropped:
-            for account_id in Account.objects.order_by("id").values_list("id", flat=True):
-                _drop_unused_facets(account_id)
+        facets = drop_unused_facets(partitions.day_of(cutoff))
         dropped_text = (
             f"Dropped {len(dropped)} daily partitions ({dropped[0]} to {dropped[-1]}); "
             if dropped
@@ -66,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{dropped_text}Pruned {deleted} generations older than {days} days "
             f"(before {cutoff:%Y-%m-%d %H:%M} UTC) in {batches} batches, "
+            f"and {facets} filter choices no longer used, "
             f"{time.monotonic() - started:.1f}s."
         )
 
@@ -112,20 +110,28 @@ def per_generation_models():
     ]
 
 
-FACET_COLUMNS = {
-    Facet.Kind.MODEL: "model_slug",
-    Facet.Kind.PROVIDER: "provider_slug",
-    Facet.Kind.FINISH_REASON: "finish_reason",
-}
+def drop_unused_facets(day):
+    """Drops the filter choices (models, providers, finish reasons) last seen before `day`,
+    the cutoff's: every generation with them was created before it, so is gone after the
+    prune. One
+    statement on the facets' last_seen index, not an anti-join with the generations per
+    kind and account (seconds each across every partition at 10M). A facet whose last
+    generations fall on the cutoff's day itself stays until the next day's prune.
 
-
-def _drop_unused_facets(account_id):
-    """Filter choices for models, providers and finish reasons no generation of the account
-    has any more. One statement per kind, each an index lookup per facet. Should a batch
-    with such a value commit meanwhile, its own facet upsert has put the facet back, or the
-    next batch with that value will."""
-    for kind, column in FACET_COLUMNS.items():
-        used = Generation.objects.filter(
-            account_id=OuterRef("account_id"), **{column: OuterRef("value")}
-        )
-        Facet.objects.filter(account_id=account_id, kind=kind).exclude(Exists(used)).delete()
+    On PostgreSQL the rows go in a locking read that skips those an ingest batch is
+    refreshing: that batch is moving their day forward, and waiting on it, with the batch
+    waiting on a row locked here, could deadlock."""
+    table = connection.ops.quote_name(Facet._meta.db_table)
+    day = connection.ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} AS f USING ("  # noqa: S608
+                f"SELECT id, account_id FROM {table} WHERE last_seen < %s "
+                "FOR UPDATE SKIP LOCKED) AS old "
+                "WHERE f.id = old.id AND f.account_id = old.account_id",
+                [day],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {table} WHERE last_seen < %s", [day])  # noqa: S608
+        return cursor.rowcount
