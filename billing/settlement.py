@@ -156,13 +156,26 @@ def settle(generations):
         )
 
 
+# A wallet's balance stays below what both databases read back exactly: SQLite keeps a
+# decimal as a float, and from 10**13 on Django's reading of it can round out of the column
+# and fail every page that shows it (the bound on an amount a gateway may send, too).
+MAX_BALANCE = Decimal(10) ** 13
+
+
 def credit(account, kind, amount, note=""):
-    """Adds amount (> 0) to one of the account's wallets. Returns the LedgerEntry."""
+    """Adds amount (> 0) to one of the account's wallets. Returns the LedgerEntry. Raises
+    ValueError, and credits nothing, for an amount that is not positive or that would take
+    the balance to MAX_BALANCE."""
     amount = Decimal(amount)
     if not amount.is_finite() or amount <= 0:
         raise ValueError("amount must be a positive number")
     with transaction.atomic():
         wallet = _locked_wallets([account.pk])[(account.pk, kind)]
+        if wallet.balance + amount >= MAX_BALANCE:
+            raise ValueError(
+                f"the balance would reach {MAX_BALANCE:,}, more than a wallet holds; "
+                f"the balance now is {wallet.balance.normalize():f}"
+            )
         wallet.balance += amount
         wallet.save(update_fields=["balance", "updated_at"])
         return LedgerEntry.objects.create(

@@ -46,6 +46,19 @@ def test_credit_rejects_an_amount_that_is_not_a_positive_number(account_a, amoun
     assert not LedgerEntry.objects.exists()
 
 
+def test_credits_that_would_take_a_balance_past_what_pages_can_show_are_refused(
+    account_a, owner_client
+):
+    # Each credit fits the column, their sum did not: SQLite read it back as 1E+14 and /billing/
+    # answered 500, PostgreSQL's column overflowed.
+    _run("credit", ACCOUNT_A, "9000000000000", "--wallet", "purchased")
+    with pytest.raises(CommandError, match="AMOUNT: the balance would reach"):
+        _run("credit", ACCOUNT_A, "1000000000000", "--wallet", "purchased")
+    assert balances(account_a)["purchased"] == Decimal("9000000000000")
+    assert LedgerEntry.objects.filter(account=account_a).count() == 1
+    assert owner_client.get("/billing/").status_code == 200
+
+
 def test_credit_to_an_unknown_account_is_an_error(db):
     with pytest.raises(CommandError, match="no account 'NOPE'"):
         _run("credit", "NOPE", "1", "--wallet", "purchased")

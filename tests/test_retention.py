@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -478,3 +478,16 @@ def test_csv_export_stops_at_the_horizon_too(owner_client, settings, around_the_
     text = body.decode()
     assert "INSIDE" in text and "RECENT" in text
     assert "PAST" not in text and "ANCIENT" not in text
+
+
+@pytest.mark.parametrize("days", ["36501", "999999999"])
+def test_a_retention_longer_than_any_stored_date_is_refused_by_name(db, days):
+    # 999999999 days was an OverflowError traceback computing the cutoff.
+    with pytest.raises(CommandError, match="--older-than: give at most 36500 days"):
+        call_command("prune_generations", "--older-than", days, stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("days", ["367", "999999999"])
+def test_partitions_too_far_ahead_are_refused_by_name(db, days):
+    with pytest.raises(CommandError, match="--days-ahead: give at most 366 days"):
+        call_command("create_partitions", "--days-ahead", days, stdout=io.StringIO())

@@ -57,7 +57,10 @@ class Command(BaseCommand):
         account = Account.objects.filter(external_id=account_id).first()
         if account is None:
             raise CommandError(f"ACCOUNT_ID: no account {account_id!r}")
-        entry = credit(account, wallet, value, note=note)
+        try:
+            entry = credit(account, wallet, value, note=note)
+        except ValueError as exc:
+            raise CommandError(f"AMOUNT: {exc}") from None
         self.stdout.write(
             f"Credited {money(value)} to {Wallet.Kind(wallet).label} of {account.external_id}; "
             f"balance {money(entry.balance_after)}"

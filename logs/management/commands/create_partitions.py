@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from zenlogs import partitions
 
+MAX_DAYS_AHEAD = 366
+
 
 class Command(BaseCommand):
     help = (
@@ -20,6 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, days_ahead, **options):
         if days_ahead < 0:
             raise CommandError("--days-ahead: give a number of days >= 0")
+        if days_ahead > MAX_DAYS_AHEAD:
+            # Four tables a day: a year ahead is already 1,464 partitions, and a number past
+            # Python's dates was a traceback.
+            raise CommandError(f"--days-ahead: give at most {MAX_DAYS_AHEAD} days")
         if not partitions.enabled():
             self.stdout.write("SQLite: tables are not partitioned; nothing to do.")
             return

@@ -12,6 +12,7 @@ from logs.models import Facet, Generation
 from zenlogs import partitions
 
 BATCH = 2000
+MAX_DAYS = 36_500
 
 
 class Command(BaseCommand):
@@ -41,6 +42,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "--older-than: give a number of days >= 1 (LOG_RETENTION_DAYS is off)"
             )
+        if days > MAX_DAYS:
+            # Any more and the cutoff falls before anything storable (1970), or out of
+            # Python's dates altogether.
+            raise CommandError(f"--older-than: give at most {MAX_DAYS} days")
         cutoff = timezone.now() - timedelta(days=days)
         batches = 0
         started = time.monotonic()
