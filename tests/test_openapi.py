@@ -17,9 +17,9 @@ from logs import api
 from logs.metadata import (
     ID_RE,
     MAX_CREATED_AT,
-    MAX_INT,
     MAX_MONEY,
     MAX_THROUGHPUT,
+    MAX_TOKENS,
     MIN_CREATED_AT,
     SLUG_RE,
     dumps,
@@ -123,7 +123,7 @@ def test_the_limits_are_the_validators_own(client, settings):
     throughput = record["throughput"]["anyOf"][0]["anyOf"][0]
     assert Decimal(throughput["exclusiveMaximum"]) == MAX_THROUGHPUT
     tokens = record["nativeFeeTokens"]["anyOf"][0]["additionalProperties"]
-    assert tokens["maximum"] == MAX_INT
+    assert tokens["maximum"] == MAX_TOKENS
     assert record["createdAt"]["x-minimum"] == MIN_CREATED_AT.isoformat()
     assert record["createdAt"]["x-exclusiveMaximum"] == MAX_CREATED_AT.isoformat()
     batch = document["paths"]["/api/v1/generations"]["post"]["requestBody"]["content"]
@@ -141,8 +141,8 @@ _EDGES = [
     {"throughput": str(MAX_THROUGHPUT - Decimal("0.01"))},
     {"throughput": MAX_THROUGHPUT},
     {"throughput": -1},
-    {"nativeFeeTokens": {"prompt": MAX_INT}},
-    {"nativeFeeTokens": {"prompt": MAX_INT + 1}},
+    {"nativeFeeTokens": {"prompt": MAX_TOKENS}},
+    {"nativeFeeTokens": {"prompt": MAX_TOKENS + 1}},
     {"nativeFeeTokens": {"x" * 64: 1}},
     {"nativeFeeTokens": {"x" * 65: 1}},
     {"generationTime": 2**31 - 1},

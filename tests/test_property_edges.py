@@ -2,7 +2,7 @@
 
 Hypothesis builds records at the edges of every accepted field: createdAt at both ends of its
 range in several UTC offsets, amounts just under MAX_MONEY (negative where allowed), token
-counts of MAX_INT, the largest throughput, long and odd Unicode (right-to-left marks,
+counts of MAX_TOKENS, the largest throughput, long and odd Unicode (right-to-left marks,
 combining marks, emoji, NUL and lone surrogates as JSON escapes, markup), empty and maximal
 nested objects (nativeTokens, extra keys, stage bodies) at the nesting limit. Each batch goes
 through the ingest API and must be stored whole; then the list (default, range=all, every
@@ -33,6 +33,7 @@ from logs.metadata import (
     MAX_INT,
     MAX_MONEY,
     MAX_THROUGHPUT,
+    MAX_TOKENS,
     MIN_CREATED_AT,
     STAGE_KEYS,
     check_depth,
@@ -107,7 +108,7 @@ def _decimals(maximum, negative):
 
 amounts = _decimals(MAX_MONEY, negative=True)
 positive_amounts = _decimals(MAX_MONEY, negative=False)
-counts = st.one_of(st.sampled_from([0, 1, MAX_INT]), st.integers(0, MAX_INT))
+counts = st.one_of(st.sampled_from([0, 1, MAX_TOKENS]), st.integers(0, MAX_TOKENS))
 int32 = st.one_of(st.sampled_from([0, 2**31 - 1]), st.integers(0, 2**31 - 1))
 throughputs = st.one_of(
     st.sampled_from([MAX_THROUGHPUT - Decimal("0.01"), Decimal(0), "0.00"]),
