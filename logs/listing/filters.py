@@ -16,7 +16,7 @@ from django.utils import timezone
 from logs import search
 from logs.metadata import MAX_CREATED_AT, in_date_range
 from logs.models import ApiKey, Facet, Generation
-from zenlogs.keyset import Order
+from zenlogs.keyset import EPOCH, Order
 from zenlogs.sealed import SEAL_PATTERN, seal, unseal
 
 RANGES = {
@@ -38,7 +38,6 @@ RANGE_LABELS = {
 DEFAULT_RANGE = "7d"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # The row id in a cursor is sealed (zenlogs/sealed.py): ids are one sequence across accounts.
 CURSOR_RE = re.compile(rf"^([on])(\d{{1,20}})\.({SEAL_PATTERN})$")
 SORTED_CURSOR_RE = re.compile(rf"^([on])(u|-?\d{{1,30}}(?:\.\d{{1,30}})?)_({SEAL_PATTERN})$")
