@@ -287,8 +287,8 @@ class GenerationFilter(django_filters.FilterSet):
     )
     request_id = django_filters.CharFilter(method="_noop", label="Request ID", max_length=64)
     # distinct=False: these filter columns of the row itself, so no join can repeat a row, and
-    # django-filter's default SELECT DISTINCT would sort the whole window (1.2 s at 1M rows)
-    # instead of reading 51 rows off the index.
+    # django-filter's default SELECT DISTINCT would sort the whole window instead of reading
+    # 51 rows off the index (bench/README.md).
     provider = django_filters.MultipleChoiceFilter(
         field_name="provider_slug",
         distinct=False,
@@ -358,7 +358,7 @@ class GenerationFilter(django_filters.FilterSet):
     def _filter_api_keys(self, queryset, name, value):
         # By key id, from the account's keys read above (the choices, so an unknown id is
         # already a form error): a join on logs_apikey.external_id let PostgreSQL without
-        # statistics hash the whole window and sort it, 3.3 s at 10M rows.
+        # statistics hash the whole window and sort it (bench/README.md).
         if not value:
             return queryset
         return queryset.filter(api_key_id__in=[self._api_key_ids[v] for v in value])
