@@ -148,13 +148,14 @@ def busiest(account, field):
     return rows.order_by("-n").first()[field]
 
 
-def list_filterset(account, params):
-    """(filterset, query): the log list's filterset for these parameters, built as the view
-    builds it from request.GET, so that a bench can ask what the view decided (the search
-    mode, the histogram) without a request. Validated; its queryset is not built yet."""
+def list_state(account, params):
+    """(state, query): the log list's state (logs.listing.state) for these parameters, built
+    as the view builds it from request.GET, so that a bench can ask what the view decided (the
+    search mode, the histogram) without a request. Validated; its queryset is not built yet."""
     from django.http import QueryDict
 
     from logs.listing.filters import GenerationFilter
+    from logs.listing.state import ListState
     from logs.models import Generation
 
     query = QueryDict(mutable=True)
@@ -164,4 +165,4 @@ def list_filterset(account, params):
         query, account=account, queryset=Generation.objects.for_account(account)
     )
     assert filterset.is_valid(), filterset.form.errors
-    return filterset, query
+    return ListState(filterset), query

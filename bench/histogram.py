@@ -14,7 +14,7 @@ from unittest import mock
 
 from _setup import (  # noqa: I001 - sets Django up, so it comes first
     busiest,
-    list_filterset,
+    list_state,
     log_in,
     median_p95,
     page_bench_arguments,
@@ -32,7 +32,7 @@ def _pages(client, params, runs):
     with_it, without = [], []
     for _ in range(runs + 1):
         for samples, chart in ((with_it, True), (without, False)):
-            patch = mock.patch("logs.views.volume_histogram", return_value=None)
+            patch = mock.patch("logs.listing.views.volume_histogram", return_value=None)
             with contextlib.nullcontext() if chart else patch:
                 elapsed, response = timed(client.get, "/logs/", params)
                 samples.append(elapsed)
@@ -45,8 +45,8 @@ def _pages(client, params, runs):
 def _alone(account, params, runs):
     samples, chart = [], None
     for _ in range(runs + 1):
-        filterset, query = list_filterset(account, params)
-        elapsed, chart = timed(volume_histogram, account, filterset, query)
+        state, query = list_state(account, params)
+        elapsed, chart = timed(volume_histogram, account, state, query)
         samples.append(elapsed)
     return median_p95(samples), chart
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from _setup import (  # noqa: I001 - sets Django up, so it comes first
     busiest,
-    list_filterset,
+    list_state,
     log_in,
     older_cursor,
     page_bench_arguments,
@@ -51,9 +51,9 @@ def _rare_word(account):
 
 
 def _mode(account, params):
-    filterset, _ = list_filterset(account, params)
-    filterset.qs  # noqa: B018 - builds the queryset, which decides the mode
-    return filterset.search_mode
+    state, _ = list_state(account, params)
+    state.qs  # noqa: B018 - builds the queryset, which decides the mode
+    return state.search_mode
 
 
 def main():

@@ -2,12 +2,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from logs.listing.filters import Cursor, CursorField
+from zenlogs.htmx import render_page_or_partial
 
 from . import usage
 from .accounts import SESSION_KEY, current_account, user_accounts
@@ -108,10 +109,9 @@ def overview(request):
     else:
         # A bad page link shows what is wrong instead of quietly starting over.
         status = 400
-    template = "billing/overview.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#ledger"
-    return render(request, template, context, status=status)
+    return render_page_or_partial(
+        request, "billing/overview.html", "ledger", context, status=status
+    )
 
 
 class UsageParams(forms.Form):
@@ -136,7 +136,4 @@ def usage_page(request):
         )
     else:
         status = 400
-    template = "billing/usage.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#usage"
-    return render(request, template, context, status=status)
+    return render_page_or_partial(request, "billing/usage.html", "usage", context, status=status)

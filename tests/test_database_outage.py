@@ -144,7 +144,7 @@ def test_a_bug_in_the_console_is_still_a_500_not_a_503(owner_client, monkeypatch
     def broken(*args, **kwargs):
         raise IntegrityError("a bug, not an outage")
 
-    monkeypatch.setattr("logs.views._page", broken)
+    monkeypatch.setattr("logs.listing.views.page", broken)
     owner_client.raise_request_exception = False
     response = owner_client.get("/logs/")
     assert response.status_code == 500

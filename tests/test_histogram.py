@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logs.listing import histogram as hist
-from logs.listing.filters import GenerationFilter
+from logs.listing.state import ListState
 from logs.listing.summary import SAMPLE_CAP
 from logs.models import Generation, HourlyRollup, is_failed
 from tests.factories import ACCOUNT_A, ACCOUNT_B, KEY_A, KEY_B, make_record, store
@@ -502,7 +502,7 @@ def test_an_edge_hour_past_the_retention_horizon_is_read_from_its_rows(
     # The horizon 12 minutes into the first busy hour, and what lay before it pruned: that
     # hour's rollup still counts the pruned rows, so only the rows are read.
     horizon = busy_hours + timedelta(minutes=12)
-    monkeypatch.setattr(GenerationFilter, "retention_horizon", property(lambda self: horizon))
+    monkeypatch.setattr(ListState, "retention_horizon", property(lambda self: horizon))
     Generation.objects.filter(created_at__lt=horizon).delete()  # pruned; rollups stay
     with CaptureQueriesContext(connection) as queries:
         summary = owner_client.get("/logs/", {"range": "all"}).context["summary"]

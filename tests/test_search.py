@@ -262,15 +262,15 @@ def test_pages_of_a_search_follow_their_cursors(owner_client, owner, mode):
 def test_short_terms_alone_are_checked_row_by_row(owner_client, found):
     # No trigram to look up: the list walks the window and checks each row's text.
     response = owner_client.get("/logs/", {"q": "物流"})
-    assert response.context["filter"].search_mode == "walk"
-    assert response.context["filter"].search_query.indexed == ()
+    assert response.context["state"].search_mode == "walk"
+    assert response.context["state"].search_query.indexed == ()
 
 
 def test_rare_terms_are_read_by_id_and_common_ones_by_walking(owner_client, found, monkeypatch):
-    assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "ids"
+    assert owner_client.get("/logs/", {"q": "umbrella"}).context["state"].search_mode == "ids"
     monkeypatch.setattr(search.query, "PROBE_CAP", 1)
-    assert owner_client.get("/logs/", {"q": "umbrella"}).context["filter"].search_mode == "walk"
-    assert owner_client.get("/logs/", {"q": "lighthouse"}).context["filter"].search_mode == "ids"
+    assert owner_client.get("/logs/", {"q": "umbrella"}).context["state"].search_mode == "walk"
+    assert owner_client.get("/logs/", {"q": "lighthouse"}).context["state"].search_mode == "ids"
 
 
 def test_no_captured_message_text_means_no_search_row(found):
@@ -333,7 +333,7 @@ def test_a_walked_search_samples_the_newest_matches_through_the_index(
     newest = sorted(records, key=lambda r: r["createdAt"], reverse=True)
     with CaptureQueriesContext(connection) as queries:
         response = owner_client.get("/logs/", {"q": "needle", "model": models[1]})
-    assert response.context["filter"].search_mode == "walk"
+    assert response.context["state"].search_mode == "walk"
     summary = response.context["summary"]
     kept = [r for r in newest[:cap] if r["modelSlug"] == models[1]]
     assert summary.requests == len(kept) > 0
@@ -380,7 +380,7 @@ def test_the_index_is_read_newest_first_slice_by_slice(owner_client, owner, monk
     rows = [g.generation_id for g in response.context["rows"]]
     assert rows == expected
     # Seven matches in the 7 days are more than PROBE_CAP: walked, and all of them found.
-    assert response.context["filter"].search_mode == ("ids" if window == "from-to" else "walk")
+    assert response.context["state"].search_mode == ("ids" if window == "from-to" else "walk")
     # The summary's sample (up to 1,000 of the newest) holds every match: exact either way.
     assert response.context["summary"].requests == len(expected)
     assert response.context["summary"].exact and response.context["total_exact"]

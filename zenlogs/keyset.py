@@ -10,6 +10,7 @@ SQLite, hence this small expression of our own.
 """
 
 import contextlib
+import datetime as dt
 
 from django.db import connections, models, transaction
 from django.db.models.lookups import GreaterThan, LessThan
@@ -167,3 +168,7 @@ class KeysetQuerySet(models.QuerySet):
             # time index over the filter's own (gen_account_key, ...).
             queryset = queryset.filter(**{f"created_at__{bound}": value})
         return queryset
+
+
+# Where the cursors' and the text index's microsecond timestamps count from.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

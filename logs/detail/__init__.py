@@ -1,8 +1,9 @@
 """The details page of one generation: its four stages, Pretty and JSON.
 
+  views.py      the details page, raw stage downloads; its neighbours by logs.listing.reads
   sections.py   which stage each panel shows, bounded bodies, the parsed conversation
   highlight.py  Pygments highlighting in bounded time, and Markdown code fences
   curl.py       "Copy as cURL" of the user's request, the key as a placeholder
 
-The view itself is logs.views.generation_detail. Nothing here imports the write path.
+Nothing here imports the write path.
 """

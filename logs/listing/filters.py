@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils import timezone
 from logs import search
 from logs.metadata import MAX_CREATED_AT, in_date_range
 from logs.models import ApiKey, Facet, Generation
-from zenlogs.keyset import Order
+from zenlogs.keyset import EPOCH, Order
 from zenlogs.sealed import SEAL_PATTERN, seal, unseal
 
 RANGES = {
@@ -38,7 +37,6 @@ RANGE_LABELS = {
 DEFAULT_RANGE = "7d"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # The row id in a cursor is sealed (zenlogs/sealed.py): ids are one sequence across accounts.
 CURSOR_RE = re.compile(rf"^([on])(\d{{1,20}})\.({SEAL_PATTERN})$")
 SORTED_CURSOR_RE = re.compile(rf"^([on])(u|-?\d{{1,30}}(?:\.\d{{1,30}})?)_({SEAL_PATTERN})$")
@@ -75,8 +73,6 @@ SORTS = {
     "-throughput": "Throughput, highest first",
 }
 DEFAULT_SORT = "-created_at"
-# The list's columns whose header sorts it, by sort name.
-SORTABLE_HEADERS = ("created_at", "input_tokens", "output_tokens", "cost", "latency", "throughput")
 
 
 def sort_order(sort):
@@ -112,10 +108,6 @@ class DateTimeInput(forms.DateTimeField):
                 code="out_of_range",
             )
         return parsed
-
-
-def _utc(moment):
-    return None if moment is None else moment.astimezone(dt.UTC)
 
 
 class Cursor:
@@ -283,8 +275,10 @@ def filter_numeric(queryset, cleaned_data):
 
 
 class GenerationFilter(django_filters.FilterSet):
-    # range, request_id, from, to, page_size and cursor shape the window and the page
-    # rather than filter a column; filter_queryset applies them.
+    # range, from, to, page_size, sort and cursor shape the window and the page rather than
+    # filter a column: they are validated here and read by the list's state
+    # (logs.listing.state), which gives filter_queryset its window. request_id filters and
+    # clears the window.
     range = django_filters.ChoiceFilter(
         choices=list(RANGE_LABELS.items()), method="_noop", empty_label=None, label="Time"
     )
@@ -293,8 +287,8 @@ class GenerationFilter(django_filters.FilterSet):
     )
     request_id = django_filters.CharFilter(method="_noop", label="Request ID", max_length=64)
     # distinct=False: these filter columns of the row itself, so no join can repeat a row, and
-    # django-filter's default SELECT DISTINCT would sort the whole window (1.2 s at 1M rows)
-    # instead of reading 51 rows off the index.
+    # django-filter's default SELECT DISTINCT would sort the whole window instead of reading
+    # 51 rows off the index (bench/README.md).
     provider = django_filters.MultipleChoiceFilter(
         field_name="provider_slug",
         distinct=False,
@@ -317,14 +311,6 @@ class GenerationFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, account, **kwargs):
         self.account = account
-        # How q is read, once .qs is built: None (no q), "ids" or "walk" (logs.search.apply).
-        self.search_mode = None
-        self.search_applied = None
-        # The partial hours at the window's edges, read once for the summary strip and the
-        # histogram alike (logs.summary.edge_totals): {(low, high): sums}.
-        self.edge_totals = {}
-        # One "now" for the list, its summary and the retention horizon, so they agree.
-        self._now = timezone.now()
         if data is not None and not data.get("range"):
             # The default window is part of the state the form shows, so it is selected.
             data = data.copy()
@@ -372,71 +358,28 @@ class GenerationFilter(django_filters.FilterSet):
     def _filter_api_keys(self, queryset, name, value):
         # By key id, from the account's keys read above (the choices, so an unknown id is
         # already a form error): a join on logs_apikey.external_id let PostgreSQL without
-        # statistics hash the whole window and sort it, 3.3 s at 10M rows.
+        # statistics hash the whole window and sort it (bench/README.md).
         if not value:
             return queryset
         return queryset.filter(api_key_id__in=[self._api_key_ids[v] for v in value])
 
-    def _asked_window(self):
-        data = self.form.cleaned_data
-        if data.get("request_id"):
-            return None, None
-        start, end = data.get("from"), data.get("to")
-        if start or end:
-            # In UTC, so the window's arithmetic is in real time: Python compares and
-            # subtracts two times of one zone by their wall clocks, and 02:30 to 03:30 across
-            # a skipped hour was an hour long though both are one instant (the histogram
-            # then had no bar to divide among). Such a window is empty, not an error.
-            return _utc(start), _utc(end)
-        span = RANGES[data.get("range") or DEFAULT_RANGE]
-        return (None if span is None else self._now - span), None
-
-    @property
-    def retention_days(self):
-        return settings.LOG_RETENTION_DAYS
-
-    @property
-    def retention_horizon(self):
-        """now - LOG_RETENTION_DAYS, or None when logs are kept forever."""
-        days = self.retention_days
-        return self._now - dt.timedelta(days=days) if days else None
-
-    @property
-    def clipped_to_retention(self):
-        """Whether the window asked for reaches past the retention horizon."""
-        horizon = self.retention_horizon
-        start = self._asked_window()[0]
-        return horizon is not None and (start is None or start < horizon)
-
-    def clean_window(self):
-        """(start, end) of the time window the filters ask for, in UTC; None for no bound.
-        A request id finds its generation whatever the window, so it clears the window, but
-        not the retention horizon: the start is never before it. Rows past the horizon are
-        due to be pruned (until then they are still there) and the rollups of those hours are
-        kept for billing, so list and summary alike stop at the horizon, and agree."""
-        start, end = self._asked_window()
-        if self.clipped_to_retention:
-            start = self.retention_horizon
-        return start, end
-
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset, start=None, end=None):
+        """The rows these filters leave in [start, end) (None: no bound), all but the text
+        search: the window and how q is read are the list's state (logs.listing.state), which
+        asks here through within()."""
         data = self.form.cleaned_data
         queryset = self._dimensions(queryset)
         if data.get("request_id"):
             queryset = queryset.public_id(data["request_id"].strip(), accounts=[self.account])
-        start, end = self.clean_window()
         if start is not None:
             queryset = queryset.since(start)
         if end is not None:
             queryset = queryset.until(end)
-        queryset = filter_numeric(queryset, data)
-        if data.get("q"):
-            # Last: the text index is asked about the window alone, and its answer (ids, or
-            # a per-row check) then meets every other filter (logs.search).
-            applied = search.apply(queryset, data["q"], self.account.pk, start, end)
-            queryset, self.search_mode = applied.queryset, applied.mode
-            self.search_applied = applied
-        return queryset
+        return filter_numeric(queryset, data)
+
+    def within(self, start, end):
+        """filter_queryset of the whole queryset, in the window [start, end)."""
+        return self.filter_queryset(self.queryset.all(), start, end)
 
     def _dimensions(self, queryset):
         data = self.form.cleaned_data
@@ -459,54 +402,6 @@ class GenerationFilter(django_filters.FilterSet):
         for high, low in numeric_order_errors(data):
             self.form.add_error(high, f"Must be at least {low}.")
         return not self.form.errors
-
-    @property
-    def page_size(self):
-        return self.form.cleaned_data.get("page_size") or DEFAULT_PAGE_SIZE
-
-    @property
-    def cursor(self):
-        return self.form.cleaned_data.get("cursor")
-
-    @property
-    def sort(self):
-        return self.form.cleaned_data.get("sort") or DEFAULT_SORT
-
-    @property
-    def order(self):
-        return sort_order(self.sort)
-
-    @property
-    def sort_param(self):
-        """The sort the query string carries: None for the default."""
-        return None if self.sort == DEFAULT_SORT else self.sort
-
-    @property
-    def sort_headers(self):
-        """{name: {"sort": what its header's link asks for (None: the default), "aria":
-        its aria-sort, "arrow"}} for each sortable column. A header sorts by its column,
-        highest (newest) first; clicked again, lowest first where that is a sort, otherwise
-        back to the default."""
-        current = self.sort
-        headers = {}
-        for name in SORTABLE_HEADERS:
-            following, aria, arrow = f"-{name}", "", ""
-            if current == f"-{name}":
-                following = name if name in SORTS else DEFAULT_SORT
-                aria, arrow = "descending", "↓"
-            elif current == name:
-                aria, arrow = "ascending", "↑"
-            headers[name] = {
-                "sort": None if following == DEFAULT_SORT else following,
-                "aria": aria,
-                "arrow": arrow,
-            }
-        return headers
-
-    @property
-    def search_query(self):
-        """The parsed q (a search.SearchQuery), or None."""
-        return self.form.cleaned_data.get("q")
 
     @property
     def numeric_filtered(self):

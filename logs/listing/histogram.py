@@ -233,7 +233,7 @@ def volume_histogram(account, filterset, query):
     account without generations when the window has no start."""
     if filterset.form.cleaned_data.get("request_id"):
         return None
-    start, end = filterset.clean_window()
+    start, end = filterset.window
     first = start
     if first is None:
         # All time, kept forever: from the account's first rollup hour, one probe of the

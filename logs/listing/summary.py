@@ -176,7 +176,7 @@ def summarize(account, filterset, sample=None):
     if answer is None:
         return sample if sample is not None else _sampled(filterset.qs, sample_cap(filterset))
     dimension, values = answer
-    start, end = filterset.clean_window()
+    start, end = filterset.window
     rollups = HourlyRollup.objects.for_account(account).dimension(dimension, values)
     summary = Summary()
     whole_from = _ceil_hour(start) if start else None
@@ -197,7 +197,7 @@ def summarize(account, filterset, sample=None):
 
 def edge_totals(filterset, low, high):
     """The strip's sums and the failed count of the list's rows in [low, high): a partial
-    hour at an edge of the window, which the rollups cannot answer. Kept on the filterset,
+    hour at an edge of the window, which the rollups cannot answer. Kept on the list state,
     since the strip and the histogram both need the same edges (at 10M rows an edge hour is
     ~9,000 rows, and each read of it was 13-19 ms)."""
     memo = filterset.edge_totals

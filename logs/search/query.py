@@ -10,6 +10,7 @@ from django.db.models import BigIntegerField, BooleanField, F, Func, OuterRef, S
 from django.utils import timezone
 
 from logs.models import SearchText
+from zenlogs.keyset import EPOCH
 
 from .extract import collapse_spaces, fold
 
@@ -183,9 +184,6 @@ class _EpochMicros(Func):
 
     output_field = BigIntegerField()
     template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass

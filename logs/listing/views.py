@@ -1,0 +1,101 @@
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from billing.accounts import current_account
+from logs import search
+from logs.models import Generation
+from zenlogs.htmx import render_page_or_partial
+
+from .exports import csv_rows
+from .filters import RANGE_LABELS, GenerationFilter
+from .histogram import volume_histogram
+from .reads import page, reading
+from .state import ListState
+from .summary import summarize
+
+
+@login_required
+def generation_list(request):
+    account = current_account(request)
+    generations = Generation.objects.for_account(account)
+    filterset = GenerationFilter(request.GET, account=account, queryset=generations)
+    valid = filterset.is_valid()
+    state = ListState(filterset)
+    context = {
+        "filter": filterset,
+        "state": state,
+        "account": account,
+        "range_labels": RANGE_LABELS,
+    }
+    status = 200
+    if valid:
+        with reading(state, state.order):
+            rows, newer, older = page(state.qs, state.order, state.cursor, state.page_size)
+        with reading(state):
+            histogram = volume_histogram(account, state, request.GET)
+            sample = histogram.sample if histogram is not None else None
+            summary = summarize(account, state, sample)
+        # The list's total is the summary's count. When that stopped at its cap, counting
+        # on would read the same rows again and then some: the cap is shown as "10,000+"
+        # (also for a window of exactly that many, the one case it cannot tell apart).
+        total, total_exact = summary.requests, summary.exact
+        if state.search_query is not None:
+            found = search.excerpts(rows, state.search_query, account.pk)
+            for row in rows:
+                row.search_excerpt = found.get(row.pk)
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        context.update(
+            rows=rows,
+            newer_cursor=newer,
+            older_cursor=older,
+            on_first_page=state.cursor is None,
+            summary=summary,
+            histogram=histogram,
+            total=total,
+            total_exact=total_exact,
+            filters_active=filterset.active,
+            # Only an empty account gets the "how to send logs" help, not an empty filter.
+            account_empty=not rows and not generations.exists(),
+            detail_query=query.urlencode(),
+        )
+    else:
+        # Never silently drop a bad filter: show what's wrong, list nothing.
+        status = 400
+    return render_page_or_partial(request, "logs/list.html", "results", context, status=status)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def export_csv(request):
+    """The list's current filters as CSV, streamed: rows are read in keyset chunks and
+    written as they come, so memory stays flat at a million rows."""
+    account = current_account(request)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    filterset = GenerationFilter(
+        query, account=account, queryset=Generation.objects.for_account(account)
+    )
+    if not filterset.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.form.errors.items())
+        return HttpResponse(
+            f"Invalid filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    state = ListState(filterset)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in csv_rows(state.qs, state.order)),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = (
+        f'attachment; filename="generations-{account.external_id}-{stamp}.csv"'
+    )
+    return response
