@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the two JSON APIs (logs/api.py), served at
 /api/openapi.json.
 
-Its limits are read from the validator's own constants (logs/metadata.py) and the settings
+Its limits are read from the validator's own constants (logs/record/values.py) and the settings
 ingestion enforces, so the document cannot drift from what the API accepts;
 tests/test_openapi.py checks it against the URLconf, the spec's example and real answers,
 and tests/test_schemathesis.py fuzzes the live server with it.
@@ -13,7 +13,8 @@ from django.conf import settings
 
 from billing.models import FEE_ITEMS
 
-from .metadata import (
+from .record.codec import loads
+from .record.values import (
     ID_RE,
     MAX_CREATED_AT,
     MAX_INT,
@@ -22,7 +23,6 @@ from .metadata import (
     MIN_CREATED_AT,
     SLUG_RE,
     STAGE_KEYS,
-    loads,
     plain_number,
 )
 
@@ -251,7 +251,7 @@ def _record_schema():
 
 def _raw_metadata_schema():
     """The spec's raw metadata object as GET /api/v1/generation writes it
-    (logs.metadata.to_raw_metadata): amounts as strings at the top, numbers inside
+    (logs.record.raw.to_raw_metadata): amounts as strings at the top, numbers inside
     ratingResponses."""
     amount_text = {"type": ["string", "null"], "pattern": _DECIMAL_TEXT}
     number = {"type": "number"}

@@ -18,8 +18,9 @@ from .listing.exports import csv_rows
 from .listing.filters import DEFAULT_SORT, RANGE_LABELS, Cursor, GenerationFilter
 from .listing.histogram import volume_histogram
 from .listing.summary import summarize
-from .metadata import dumps, to_raw_metadata
 from .models import Generation, Stage, StagePayload
+from .record.codec import dumps
+from .record.raw import to_raw_metadata
 
 
 def _page(queryset, order, cursor, size):

@@ -9,8 +9,8 @@ from django.db.models.functions import Substr
 
 from logs.detail.highlight import highlight_json
 from logs.formats import parse_request, parse_response
-from logs.metadata import dumps
 from logs.models import SECTIONS, Stage, StagePayload
+from logs.record.codec import dumps
 
 # Highlighting is the slow part of the page: Pygments past this many characters per body
 # costs more than it helps, so the rest shows as plain (escaped) text.

@@ -14,8 +14,8 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from logs import search
-from logs.metadata import MAX_CREATED_AT, in_date_range
 from logs.models import ApiKey, Facet, Generation
+from logs.record.values import MAX_CREATED_AT, in_date_range
 from zenlogs.keyset import Order
 from zenlogs.sealed import SEAL_PATTERN, seal, unseal
 
