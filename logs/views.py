@@ -8,14 +8,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from billing.accounts import current_account
-from zenlogs.keyset import NEWEST_FIRST, index_order
+from zenlogs.keyset import NEWEST_FIRST, Cursor, index_order
 
 from . import search
 from .detail.curl import build_curl
 from .detail.highlight import highlight_json
 from .detail.sections import HIGHLIGHT_LIMIT, SECTIONS, build_section, load_stages
 from .listing.exports import csv_rows
-from .listing.filters import DEFAULT_SORT, RANGE_LABELS, Cursor, GenerationFilter
+from .listing.filters import DEFAULT_SORT, RANGE_LABELS, GenerationFilter
 from .listing.histogram import volume_histogram
 from .listing.summary import summarize
 from .models import Generation, Stage, StagePayload
