@@ -8,6 +8,8 @@ logs.detail, logs.views, templatetags) both need, below both of them.
                 MAX_TOKENS, MIN_CREATED_AT / MAX_CREATED_AT, in_date_range, STAGE_KEYS) and
                 how values are written (amount_string, plain_number, format_created_at)
   raw.py        to_raw_metadata: a stored generation as the spec's raw metadata object
+  schema.py     the record's JSON Schemas, in (Record) and out (RawMetadata), for the OpenAPI
+                document (logs/openapi.py)
 
 Reading and validating an incoming record is the write path's (logs.ingest.parse). Nothing
 here imports logs.ingest or a page module.
