@@ -7,7 +7,7 @@ turned into HTML here; the template autoescapes it. The formatter uses CSS class
 style attributes, because the site's CSP has no 'unsafe-inline' for styles
 (static/zenlogs/pygments.css holds the rules).
 
-Pygments is a regex engine in pure Python (around 1 MB of code per second), so the work is
+Pygments is a regex engine in pure Python, slow on large inputs (bench/README.md), so the work is
 capped: each call highlights at most `limit` characters, and a HighlightBudget caps the total
 across everything rendered from one conversation.
 """
@@ -26,7 +26,7 @@ from pygments.util import ClassNotFound
 from logs.formats import clean_text
 
 DEFAULT_LIMIT = 200_000
-# guess_lexer runs every lexer's analyse_text over the sample: a few ms per 20 KB.
+# guess_lexer runs every lexer's analyse_text over the sample, so the sample is kept short.
 GUESS_SAMPLE = 20_000
 # Below this analyse_text score a guess is mostly noise (JavaScript guessed as GDScript at 0.2):
 # plain text reads better than wrong colours.

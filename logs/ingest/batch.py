@@ -33,9 +33,9 @@ def _array_reader(limit):
     """A reader of a JSON array of at most `limit` values, each kept raw, that stops at value
     limit + 1. msgspec reads an array_like Struct's fields in order and refuses one past the
     last as it meets it, so `[1,1,1,…]` of ten million costs `limit` Raw objects at most; a
-    list[Raw], even with a max_length, is built whole before its length is checked (284 MB
-    and 6 s for five million elements). Fields left at their default stay empty: no JSON
-    value is empty."""
+    list[Raw], even with a max_length, is built whole before its length is checked (hundreds
+    of megabytes and seconds for millions of elements: bench/README.md). Fields left at their
+    default stay empty: no JSON value is empty."""
     fields = [(f"r{i}", msgspec.Raw, msgspec.Raw()) for i in range(limit)]
     batch = msgspec.defstruct("Batch", fields, array_like=True, forbid_unknown_fields=True)
     return msgspec.json.Decoder(batch)
