@@ -82,7 +82,9 @@ def load_records(text, limit):
                 value, at = decoder.raw_decode(text, at)
             except RecursionError:
                 raise JSONDepthError("JSON is nested too deeply") from None
-            check_depth(value, depth=2)  # an element of the array, itself at depth 1
+            # Judged as a record alone, as in NDJSON or a body of one: the array around
+            # the batch is not one of the record's levels.
+            check_depth(value)
             records.append(replace_unstorable(value) if unstorable else value)
             at = _WHITESPACE.match(text, at).end()
             if text[at : at + 1] == "]":

@@ -98,15 +98,15 @@ def check_depth(value, limit=None, *, depth=1):
     """Raises JSONDepthError when value, itself at `depth`, nests past the limit."""
     limit = limit or settings.INGEST_MAX_DEPTH
     # Iterative, so a hostile document cannot exhaust the Python stack here either.
-    stack = [(value, depth)]
+    # Only objects and arrays are levels, as json_depth counts them in the fast reader: both
+    # readers must accept the same records.
+    stack = [(value, depth)] if isinstance(value, dict | list) else []
     while stack:
         node, depth = stack.pop()
         if depth > limit:
             raise JSONDepthError(f"JSON is nested more than {limit} levels deep")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((v, depth + 1) for v in children if isinstance(v, dict | list))
 
 
 _RAW = msgspec.json.Decoder(msgspec.Raw)

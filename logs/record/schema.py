@@ -16,6 +16,7 @@ from .values import (
     MAX_INT,
     MAX_MONEY,
     MAX_THROUGHPUT,
+    MAX_TOKENS,
     MIN_CREATED_AT,
     SLUG_RE,
     STAGE_KEYS,
@@ -172,7 +173,7 @@ def record_schema():
                     "description": f"Token and unit counts by fee item ({', '.join(FEE_ITEMS)}, "
                     "or any other name, kept as sent).",
                     "propertyNames": {"maxLength": MAX_LENGTHS["feeItemName"]},
-                    "additionalProperties": _count(),
+                    "additionalProperties": _count(MAX_TOKENS),
                 }
             ),
             "nativeTokens": {
@@ -288,7 +289,7 @@ def raw_metadata_schema():
             "cancelled": {"type": "boolean"},
             "finalRetry": {"type": "boolean"},
             "throughput": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$"},
-            "nativeFeeTokens": {"type": "object", "additionalProperties": _count()},
+            "nativeFeeTokens": {"type": "object", "additionalProperties": _count(MAX_TOKENS)},
             "nativeTokens": {"type": "object"},
             "finishReason": {"type": "string"},
             "nativeFinishReason": {"type": "string"},
