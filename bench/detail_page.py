@@ -18,7 +18,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from billing.accounts import user_accounts  # noqa: E402
-from logs.ingest.store import ingest  # noqa: E402
+from logs.ingest import ingest  # noqa: E402
 from logs.models import Generation  # noqa: E402
 
 GENERATION_ID = "BENCH-DETAIL-5MB"

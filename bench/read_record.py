@@ -20,8 +20,8 @@ from pathlib import Path
 import _setup  # noqa: F401, I001 - sets Django up; must come first
 from ingest import _record  # noqa: E402
 
+from logs.ingest.parse import read_record  # noqa: E402
 from logs.ingest.redact import might_hold_secret  # noqa: E402
-from logs.metadata import read_record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "tests" / "payloads"

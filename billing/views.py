@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from logs.listing.filters import Cursor, CursorField
 from zenlogs.htmx import render_page_or_partial
+from zenlogs.keyset import Cursor, CursorField
 
 from . import usage
 from .accounts import SESSION_KEY, current_account, user_accounts

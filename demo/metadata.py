@@ -1,6 +1,6 @@
 """A planned call as the gateway's raw metadata record: fee tokens, native usage, amounts."""
 
-from logs.metadata import amount_string, plain_number
+from logs.record.values import amount_string, plain_number
 
 # -------------------------------------------------------------------------- metadata
 

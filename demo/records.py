@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from logs.metadata import loads
+from logs.record.codec import loads
 
 from .catalog import ACCOUNTS, MODELS, MODELS_BY_SLUG
 from .metadata import build_metadata, fee_tokens

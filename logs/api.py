@@ -15,21 +15,12 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from zenlogs.lockout import client_address
 
-from .ingest.store import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
-from .metadata import (
-    JSONDepthError,
-    TooManyRecords,
-    dumps,
-    fast_json,
-    line_number,
-    load_records,
-    loads,
-    ndjson_lines,
-    split_records,
-    to_raw_metadata,
-)
+from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
+from .ingest.batch import TooManyRecords, line_number, load_records, ndjson_lines, split_records
 from .models import ApiToken, BadTokenMinute, Generation, IngestToken
 from .openapi import openapi_document
+from .record.codec import JSONDepthError, dumps, fast_json, loads
+from .record.raw import to_raw_metadata
 
 log = logging.getLogger(__name__)
 

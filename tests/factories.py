@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from demo.records import SPEC_EXAMPLE_PATH
-from logs.ingest.store import ingest
-from logs.metadata import loads
+from logs.ingest import ingest
 from logs.models import Generation
+from logs.record.codec import loads
 
 EXAMPLE_TEXT = SPEC_EXAMPLE_PATH.read_text()
 EXAMPLE = json.loads(EXAMPLE_TEXT)

@@ -12,10 +12,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS
-from logs.ingest.store import ingest
+from logs.ingest import ingest
 from logs.listing.summary import SAMPLE_CAP
-from logs.metadata import MAX_CREATED_AT, MAX_TOKENS, MIN_CREATED_AT
 from logs.models import Generation, HourlyRollup
+from logs.record.values import MAX_CREATED_AT, MAX_TOKENS, MIN_CREATED_AT
 from logs.templatetags.console import usd
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, make_record, post_records, store

@@ -3,7 +3,7 @@ issue 18 did not list, each held by a focused test on both databases."""
 
 import pytest
 
-from logs.metadata import parse_record
+from logs.ingest.parse import parse_record
 from tests.factories import make_generation, make_record
 
 pytestmark = pytest.mark.django_db

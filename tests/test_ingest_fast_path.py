@@ -11,9 +11,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from billing.models import Rating
-from logs.ingest.store import ingest
-from logs.metadata import json_depth
+from logs.ingest import ingest
 from logs.models import Generation, StagePayload
+from logs.record.codec import json_depth
 from tests.factories import make_record, post_records
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,10 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from logs import api
-from logs.metadata import (
+from logs.ingest.parse import parse_record
+from logs.openapi import openapi_document
+from logs.record.codec import dumps
+from logs.record.values import (
     ID_RE,
     MAX_CREATED_AT,
     MAX_MONEY,
@@ -22,10 +25,7 @@ from logs.metadata import (
     MAX_TOKENS,
     MIN_CREATED_AT,
     SLUG_RE,
-    dumps,
-    parse_record,
 )
-from logs.openapi import openapi_document
 from tests.factories import EXAMPLE, EXAMPLE_TEXT, example_record, make_record, store
 
 pytestmark = pytest.mark.django_db

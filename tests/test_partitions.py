@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import Charge, Rating
-from logs.ingest.store import ingest
+from logs.ingest import ingest
 from logs.models import Generation, GenerationKey, StagePayload
 from tests.conftest import is_postgres
 from tests.factories import ACCOUNT_A, make_record, post_records, store

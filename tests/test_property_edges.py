@@ -9,7 +9,7 @@ through the ingest API and must be stored whole; then the list (default, range=a
 sort), the details page in both modes, the CSV and JSONL exports read to their end, the raw
 metadata API, usage and billing must all answer 200.
 
-The limits come from logs.metadata and settings, so the edges move with them. EXAMPLES
+The limits come from logs.record.values and settings, so the edges move with them. EXAMPLES
 bounds the run; ZL_FUZZ_EXAMPLES raises it for a longer local run."""
 
 import datetime as dt
@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 from billing.models import FEE_ITEMS
 from logs.listing.filters import SORTS
-from logs.metadata import (
+from logs.record.codec import check_depth
+from logs.record.values import (
     MAX_CREATED_AT,
     MAX_INT,
     MAX_MONEY,
@@ -36,7 +37,6 @@ from logs.metadata import (
     MAX_TOKENS,
     MIN_CREATED_AT,
     STAGE_KEYS,
-    check_depth,
 )
 from tests.conftest import IN_CI
 from tests.factories import ACCOUNT_A
@@ -146,7 +146,7 @@ def _limited(limit):
 
 
 def _nest(depth, leaf):
-    """A value `depth` levels deep as logs.metadata.check_depth counts them (a scalar is
+    """A value `depth` levels deep as logs.record.codec.check_depth counts them (a scalar is
     one level), alternating objects and arrays."""
     value = leaf
     for level in range(depth - 1):

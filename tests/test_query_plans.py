@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Account, LedgerEntry, Membership, Wallet
 from billing.settlement import credit
-from logs.ingest.store import ingest
+from logs.ingest import ingest
 from logs.listing.summary import SAMPLE_CAP
 from logs.models import Generation
 from tests.conftest import is_postgres

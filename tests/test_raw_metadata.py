@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from logs.metadata import amount_string, dumps, loads, parse_record, plain_number
+from logs.ingest.parse import parse_record
 from logs.models import Generation
+from logs.record.codec import dumps, loads
+from logs.record.values import amount_string, plain_number
 from tests.factories import EXAMPLE, EXAMPLE_TEXT, example_record, store
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +48,7 @@ def test_example_posted_and_fetched_back_equals_the_original(
 def test_amount_types_follow_the_spec(owner):
     generation = store(example_record())[0]
     text = dumps(
-        __import__("logs.metadata", fromlist=["to_raw_metadata"]).to_raw_metadata(generation)
+        __import__("logs.record.raw", fromlist=["to_raw_metadata"]).to_raw_metadata(generation)
     )
     assert '"originAmount": "0.051006"' in text
     assert '"discountAmount": "0"' in text

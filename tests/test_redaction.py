@@ -11,10 +11,10 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from logs.ingest import ingest
 from logs.ingest.redact import REDACTED, might_hold_secret, redact_text
-from logs.ingest.store import ingest
-from logs.metadata import loads
 from logs.models import StagePayload
+from logs.record.codec import loads
 from tests.factories import ACCOUNT_A, EXAMPLE, make_record
 
 pytestmark = pytest.mark.django_db

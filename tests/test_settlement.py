@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from billing.models import Account, Charge, LedgerEntry, Wallet
 from billing.settlement import balances, credit
-from logs.ingest.store import ingest
+from logs.ingest import ingest
 from logs.models import Generation, GenerationKey
 from tests.factories import EXAMPLE, make_record, store
 

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 from billing.models import Rating
-from logs.metadata import to_raw_metadata
 from logs.models import Generation, GenerationKey, StagePayload
+from logs.record.raw import to_raw_metadata
 from tests.conftest import is_postgres
 from tests.factories import make_record, store
 

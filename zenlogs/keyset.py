@@ -1,9 +1,11 @@
 """Keyset pagination over (created_at, id), newest first, or over (column, id) in another
-Order, written so that the database reads one index range whatever its statistics say.
+Order, written so that the database reads one index range whatever its statistics say; and
+Cursor (with its form field, CursorField), a position in that order as a page link carries it,
+which the log list and the billing pages both read.
 
 `created_at < t OR (created_at = t AND id < n)` means the same thing, but without
-statistics PostgreSQL answers the OR with a bitmap scan of the whole window and a sort:
-0.75 s for page 50 at a million rows right after a bulk load. The row comparison
+statistics PostgreSQL answers the OR with a bitmap scan of the whole window and a sort, far
+slower past the first pages right after a bulk load (bench/README.md). The row comparison
 `(created_at, id) < (t, n)` is one range of an index on (..., created_at, id), on PostgreSQL
 and on SQLite (row values since 3.15). Django's own tuple lookups (5.2) write the OR on
 SQLite, hence this small expression of our own.
@@ -11,9 +13,22 @@ SQLite, hence this small expression of our own.
 
 import contextlib
 import datetime as dt
+import re
+from decimal import Decimal
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.db.models.lookups import GreaterThan, LessThan
+
+from zenlogs.sealed import SEAL_PATTERN, seal, unseal
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# The row id in a cursor is sealed (zenlogs/sealed.py): ids are one sequence across accounts.
+CURSOR_RE = re.compile(rf"^([on])(\d{{1,20}})\.({SEAL_PATTERN})$")
+SORTED_CURSOR_RE = re.compile(rf"^([on])(u|-?\d{{1,30}}(?:\.\d{{1,30}})?)_({SEAL_PATTERN})$")
+# Beyond it SQLite has no integer to compare with: a cursor past it is no position (a 500).
+MAX_WHOLE_NUMBER = 2**63 - 1
 
 
 @contextlib.contextmanager
@@ -34,7 +49,8 @@ def index_order(using):
             previous = cursor.fetchone()
             cursor.execute("SET LOCAL enable_sort = off")
             # A plan that sorts all the same now costs ten billion, far past jit_above_cost:
-            # PostgreSQL would compile it to machine code first, 300 ms for a 4 ms read.
+            # PostgreSQL would compile it to machine code first, which takes far longer than
+            # the read itself (bench/README.md).
             cursor.execute("SET LOCAL jit = off")
         yield
         with connection.cursor() as cursor:
@@ -170,5 +186,97 @@ class KeysetQuerySet(models.QuerySet):
         return queryset
 
 
-# Where the cursors' and the text index's microsecond timestamps count from.
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+class Cursor:
+    """A keyset position: the row's sort key and its id, plus the direction to read from it:
+    "o" for the rows after it (the next page; older ones, newest first), "n" for the rows
+    before it. In created_at order the key is written in microseconds since the epoch
+    ("o1755830958000000.<seal>"); in another it is the row's value, u when unknown
+    ("o0.0045_<seal>", "ou_<seal>"). The id is sealed: it tells nobody how many rows other
+    accounts stored, and a seal cannot be edited into another id."""
+
+    def __init__(self, direction, key, pk):
+        self.direction, self.key, self.pk = direction, key, pk
+
+    @property
+    def created_at(self):
+        """The key of a cursor in created_at order."""
+        return self.key
+
+    @property
+    def position(self):
+        return self.key, self.pk
+
+    @classmethod
+    def after(cls, row, direction, order=None):
+        column = order.column if order else "created_at"
+        value = getattr(row, column)
+        if column == "created_at":
+            micros = (value - EPOCH) // dt.timedelta(microseconds=1)
+            return f"{direction}{micros}.{seal(row.pk)}"
+        if value is None:
+            text = "u"
+        elif isinstance(value, Decimal):
+            text = format(value, "f")  # not str(): Decimal("0E-10") would not parse back
+        else:
+            text = str(value)
+        return f"{direction}{text}_{seal(row.pk)}"
+
+    @classmethod
+    def parse(cls, text, field=None):
+        """The cursor in `text` for an order by this model field (None: created_at), or None
+        when it is not one."""
+        if field is not None and field.name != "created_at":
+            return cls._parse_value(text, field)
+        match = CURSOR_RE.match(text or "")
+        if not match:
+            return None
+        direction, micros, sealed = match.groups()
+        pk = unseal(sealed)
+        if pk is None:
+            return None
+        try:
+            # Integer arithmetic: a float timestamp could be a microsecond off, and the
+            # cursor must land exactly on the row it came from.
+            when = EPOCH + dt.timedelta(microseconds=int(micros))
+        except OverflowError:
+            return None
+        if pk > MAX_WHOLE_NUMBER:
+            return None
+        return cls(direction, when, pk)
+
+    @classmethod
+    def _parse_value(cls, text, field):
+        match = SORTED_CURSOR_RE.match(text or "")
+        if not match:
+            return None
+        direction, value, sealed = match.groups()
+        pk = unseal(sealed)
+        if pk is None or pk > MAX_WHOLE_NUMBER:
+            return None
+        if value == "u":
+            return cls(direction, None, pk) if field.null else None
+        try:
+            key = field.to_python(value)  # a Decimal, or an int (no fraction allowed)
+        except ValidationError:
+            return None
+        # Beyond 2**63 - 1 SQLite has no integer to compare it with (a 500, not a position).
+        if isinstance(key, int) and abs(key) > MAX_WHOLE_NUMBER:
+            return None
+        return cls(direction, key, pk)
+
+
+class CursorField(forms.CharField):
+    """A Cursor for an order by `sort_field` (a model field; None: created_at)."""
+
+    def __init__(self, *args, sort_field=None, **kwargs):
+        self.sort_field = sort_field
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        cursor = Cursor.parse(value, self.sort_field)
+        if cursor is None:
+            raise forms.ValidationError("This page link is not valid; start from the first page.")
+        return cursor

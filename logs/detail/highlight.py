@@ -7,7 +7,7 @@ turned into HTML here; the template autoescapes it. The formatter uses CSS class
 style attributes, because the site's CSP has no 'unsafe-inline' for styles
 (static/zenlogs/pygments.css holds the rules).
 
-Pygments is a regex engine in pure Python (around 1 MB of code per second), so the work is
+Pygments is a regex engine in pure Python, slow on large inputs (bench/README.md), so the work is
 capped: each call highlights at most `limit` characters, and a HighlightBudget caps the total
 across everything rendered from one conversation.
 """
@@ -23,8 +23,10 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer, TextLexer, get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
 
+from logs.formats import clean_text
+
 DEFAULT_LIMIT = 200_000
-# guess_lexer runs every lexer's analyse_text over the sample: a few ms per 20 KB.
+# guess_lexer runs every lexer's analyse_text over the sample, so the sample is kept short.
 GUESS_SAMPLE = 20_000
 # Below this analyse_text score a guess is mostly noise (JavaScript guessed as GDScript at 0.2):
 # plain text reads better than wrong colours.
@@ -63,13 +65,13 @@ class HighlightBudget:
 
 def highlight_json(text, limit=DEFAULT_LIMIT):
     """JSON text as Pygments HTML; only the first `limit` characters (the caller says so)."""
-    return _pygments(_clean(text[:limit]), JsonLexer())
+    return _pygments(clean_text(text[:limit]), JsonLexer())
 
 
 def highlight_code(code, language=None, limit=DEFAULT_LIMIT):
     """Code as Pygments HTML, with the fence's language when Pygments knows it, else a guess
     from the first GUESS_SAMPLE characters; only the first `limit` characters."""
-    code = _clean(code[:limit])
+    code = clean_text(code[:limit])
     return _pygments(code, _lexer_for(code, language))
 
 
@@ -104,7 +106,7 @@ def render_markdown_text(text, budget=None):
     """Splits a message text into plain-text segments and fenced code blocks, highlighting the
     code. An unclosed fence runs to the end of the text, as in CommonMark."""
     budget = budget if budget is not None else HighlightBudget()
-    text = _clean(text)
+    text = clean_text(text)
     segments = []
     position = 0
     while True:
@@ -180,14 +182,3 @@ def _guess_lexer(code):
     if type(lexer).analyse_text(sample) < GUESS_MIN_SCORE:
         return TextLexer()
     return lexer
-
-
-def _clean(text):
-    """Lone surrogates cannot be encoded as UTF-8 and would break the response."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text

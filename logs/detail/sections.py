@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models.functions import Substr
 
-from logs.detail.highlight import highlight_json
+from logs.detail.highlight import HighlightBudget, highlight_json
 from logs.formats import parse_request, parse_response
-from logs.metadata import dumps
 from logs.models import SECTIONS, Stage, StagePayload
+from logs.record.codec import dumps
 
 # Highlighting is the slow part of the page: Pygments past this many characters per body
 # costs more than it helps, so the rest shows as plain (escaped) text.
@@ -32,6 +32,10 @@ class Section:
     conversation: object = None
     notes: list = field(default_factory=list)
     too_large: bool = False
+    # Characters of syntax highlighting left for everything Pretty mode renders from this
+    # section's conversation (the template passes it to the logs_extras filters), so one
+    # page's highlighting work stays bounded.
+    highlight_budget: HighlightBudget = field(default_factory=HighlightBudget, repr=False)
 
     @property
     def captured(self):

@@ -7,8 +7,9 @@ from logs import search
 from logs.listing.filters import DEFAULT_SORT, GenerationFilter
 from logs.listing.reads import neighbours, reading
 from logs.listing.state import ListState
-from logs.metadata import dumps, to_raw_metadata
 from logs.models import Generation, Stage, StagePayload
+from logs.record.codec import dumps
+from logs.record.raw import to_raw_metadata
 
 from .curl import build_curl
 from .highlight import highlight_json

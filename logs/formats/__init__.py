@@ -34,6 +34,7 @@ from .common import (
     ToolDef,
     _error_response,
     _finish,
+    clean_text,
 )
 from .detect import _is_gemini_response, _request_format, _response_format
 from .gemini import _gemini_request, _gemini_response, _reassemble_gemini
@@ -53,6 +54,7 @@ __all__ = [
     "Message",
     "Part",
     "ToolDef",
+    "clean_text",
     "parse_request",
     "parse_response",
     "reassemble_sse",

@@ -5,8 +5,6 @@ parsers and stream reassemblers all use."""
 import json
 from dataclasses import dataclass, field
 
-from ..detail.highlight import HighlightBudget
-
 OPENAI_CHAT = "openai_chat"
 ANTHROPIC_MESSAGES = "anthropic_messages"
 OPENAI_RESPONSES = "openai_responses"
@@ -128,8 +126,6 @@ class Conversation:
     notes: things the reader should know: unsupported items skipped, an incomplete stream.
     model, finish_reason, usage: as the body states them (usage is the provider's own object).
     streamed: the body was an SSE stream, reassembled.
-    highlight_budget: characters of syntax highlighting left for everything rendered from this
-        conversation (see logs.detail.highlight), so one page's highlighting work stays bounded.
     """
 
     format: str
@@ -140,9 +136,6 @@ class Conversation:
     finish_reason: str | None = None
     usage: dict | None = None
     streamed: bool = False
-    highlight_budget: HighlightBudget = field(
-        default_factory=HighlightBudget, repr=False, compare=False
-    )
 
     @property
     def format_label(self):
@@ -306,24 +299,27 @@ def _finish(conversation):
         for part in message.parts:
             if part.kind == "tool_result" and part.tool_call_id in calls:
                 part.tool_name = calls[part.tool_call_id] or part.tool_name
-            part.text = _clean(part.text)
+            part.text = clean_text(part.text)
             part.tool_name = _clean_or_none(part.tool_name)
             part.tool_call_id = _clean_or_none(part.tool_call_id)
             part.arguments = _clean_or_none(part.arguments)
             part.media_type = _clean_or_none(part.media_type)
     for tool in conversation.tools:
-        tool.name = _clean(tool.name)
-        tool.description = _clean(tool.description)
-        tool.parameters_json = _clean(tool.parameters_json)
-    conversation.notes = [_clean(n) for n in conversation.notes]
+        tool.name = clean_text(tool.name)
+        tool.description = clean_text(tool.description)
+        tool.parameters_json = clean_text(tool.parameters_json)
+    conversation.notes = [clean_text(n) for n in conversation.notes]
     conversation.model = _clean_or_none(conversation.model)
     conversation.finish_reason = _clean_or_none(conversation.finish_reason)
 
 
-def _clean(text):
-    """Lone surrogates (from bytes decoded with surrogateescape, or a JSON "\\udcff" escape)
-    cannot be encoded as UTF-8 and would break the response; they become U+FFFD."""
-    text = _str(text)
+def clean_text(text):
+    """Text that encodes as UTF-8: lone surrogates (from bytes decoded with surrogateescape, or
+    a JSON "\\udcff" escape) cannot be, and would break the response; they become U+FFFD.
+    None becomes "" and anything else its str(). The details page's highlighting cleans
+    what it is given with it too (logs.detail.highlight)."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
     if text.isascii():
         return text
     try:
@@ -334,7 +330,7 @@ def _clean(text):
 
 
 def _clean_or_none(text):
-    return None if text is None else _clean(text)
+    return None if text is None else clean_text(text)
 
 
 # ----------------------------------------------------------------------------- stream events

@@ -19,9 +19,9 @@ from django.db import IntegrityError, connection, connections, transaction
 from billing.models import Account, Charge, LedgerEntry, Rating, Wallet
 from billing.rating import PriceBook
 from billing.settlement import settle
+from logs.ingest.parse import read_record, record_id
 from logs.ingest.redact import redact_json
 from logs.ingest.rollups import add_facets, rollup_rows, write_rollups
-from logs.metadata import read_record, record_id
 from logs.models import (
     ApiKey,
     Facet,

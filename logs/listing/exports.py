@@ -7,8 +7,10 @@ import simplejson
 from django.db.models import Prefetch
 
 from billing.models import FEE_ITEMS
-from logs.metadata import amount_string, format_created_at, loads, to_raw_metadata
 from logs.models import ApiKey, StagePayload, attach_stages
+from logs.record.codec import loads
+from logs.record.raw import to_raw_metadata
+from logs.record.values import amount_string, format_created_at
 from zenlogs.keyset import NEWEST_FIRST, index_order
 
 CHUNK = 1000

@@ -3,20 +3,16 @@ from, to, q, api_key, request_id, provider, model, finish_reason, page_size, cur
 NAME_min / NAME_max for each NAME in NUMERIC_FILTERS."""
 
 import datetime as dt
-import re
-from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
 from logs import search
-from logs.metadata import MAX_CREATED_AT, in_date_range
 from logs.models import ApiKey, Facet, Generation
-from zenlogs.keyset import EPOCH, Order
-from zenlogs.sealed import SEAL_PATTERN, seal, unseal
+from logs.record.values import MAX_CREATED_AT, in_date_range
+from zenlogs.keyset import CursorField, Order
 
 RANGES = {
     "1h": dt.timedelta(hours=1),
@@ -37,9 +33,6 @@ RANGE_LABELS = {
 DEFAULT_RANGE = "7d"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-# The row id in a cursor is sealed (zenlogs/sealed.py): ids are one sequence across accounts.
-CURSOR_RE = re.compile(rf"^([on])(\d{{1,20}})\.({SEAL_PATTERN})$")
-SORTED_CURSOR_RE = re.compile(rf"^([on])(u|-?\d{{1,30}}(?:\.\d{{1,30}})?)_({SEAL_PATTERN})$")
 # The numeric filters, each an inclusive pair NAME_min / NAME_max: the column it bounds (the
 # one the list shows under that label) and whether its values are Decimals or whole numbers.
 NUMERIC_FILTERS = {
@@ -110,100 +103,8 @@ class DateTimeInput(forms.DateTimeField):
         return parsed
 
 
-class Cursor:
-    """A keyset position: the row's sort key and its id, plus the direction to read from it:
-    "o" for the rows after it (the next page; older ones, newest first), "n" for the rows
-    before it. In created_at order the key is written in microseconds since the epoch
-    ("o1755830958000000.<seal>"); in another it is the row's value, u when unknown
-    ("o0.0045_<seal>", "ou_<seal>"). The id is sealed: it tells nobody how many rows other
-    accounts stored, and a seal cannot be edited into another id."""
-
-    def __init__(self, direction, key, pk):
-        self.direction, self.key, self.pk = direction, key, pk
-
-    @property
-    def created_at(self):
-        """The key of a cursor in created_at order."""
-        return self.key
-
-    @property
-    def position(self):
-        return self.key, self.pk
-
-    @classmethod
-    def after(cls, row, direction, order=None):
-        column = order.column if order else "created_at"
-        value = getattr(row, column)
-        if column == "created_at":
-            micros = (value - EPOCH) // dt.timedelta(microseconds=1)
-            return f"{direction}{micros}.{seal(row.pk)}"
-        if value is None:
-            text = "u"
-        elif isinstance(value, Decimal):
-            text = format(value, "f")  # not str(): Decimal("0E-10") would not parse back
-        else:
-            text = str(value)
-        return f"{direction}{text}_{seal(row.pk)}"
-
-    @classmethod
-    def parse(cls, text, field=None):
-        """The cursor in `text` for an order by this model field (None: created_at), or None
-        when it is not one."""
-        if field is not None and field.name != "created_at":
-            return cls._parse_value(text, field)
-        match = CURSOR_RE.match(text or "")
-        if not match:
-            return None
-        direction, micros, sealed = match.groups()
-        pk = unseal(sealed)
-        if pk is None:
-            return None
-        try:
-            # Integer arithmetic: a float timestamp could be a microsecond off, and the
-            # cursor must land exactly on the row it came from.
-            when = EPOCH + dt.timedelta(microseconds=int(micros))
-        except OverflowError:
-            return None
-        if pk > MAX_WHOLE_NUMBER:
-            return None
-        return cls(direction, when, pk)
-
-    @classmethod
-    def _parse_value(cls, text, field):
-        match = SORTED_CURSOR_RE.match(text or "")
-        if not match:
-            return None
-        direction, value, sealed = match.groups()
-        pk = unseal(sealed)
-        if pk is None or pk > MAX_WHOLE_NUMBER:
-            return None
-        if value == "u":
-            return cls(direction, None, pk) if field.null else None
-        try:
-            key = field.to_python(value)  # a Decimal, or an int (no fraction allowed)
-        except ValidationError:
-            return None
-        # Beyond 2**63 - 1 SQLite has no integer to compare it with (a 500, not a position).
-        if isinstance(key, int) and abs(key) > MAX_WHOLE_NUMBER:
-            return None
-        return cls(direction, key, pk)
-
-
-class CursorField(forms.CharField):
-    """A Cursor for an order by `sort_field` (a model field; None: created_at)."""
-
-    def __init__(self, *args, sort_field=None, **kwargs):
-        self.sort_field = sort_field
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        cursor = Cursor.parse(value, self.sort_field)
-        if cursor is None:
-            raise forms.ValidationError("This page link is not valid; start from the first page.")
-        return cursor
+def _utc(moment):
+    return None if moment is None else moment.astimezone(dt.UTC)
 
 
 class SearchField(forms.CharField):

@@ -33,8 +33,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from logs.listing import summary
-from logs.metadata import MAX_CREATED_AT, MIN_CREATED_AT
 from logs.models import FAILED, HourlyRollup
+from logs.record.values import MAX_CREATED_AT, MIN_CREATED_AT
 
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)

@@ -3,9 +3,7 @@ page's neighbours are read here too, as one row either side in the list's order.
 
 import contextlib
 
-from zenlogs.keyset import NEWEST_FIRST, index_order
-
-from .filters import Cursor
+from zenlogs.keyset import NEWEST_FIRST, Cursor, index_order
 
 
 def page(queryset, order, cursor, size):

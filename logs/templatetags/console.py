@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
-from logs.metadata import amount_string
+from logs.record.values import amount_string
 from zenlogs.sealed import seal
 
 register = template.Library()

@@ -9,23 +9,31 @@ from logs.detail.highlight import HighlightBudget, highlight_json_within, render
 register = template.Library()
 
 
-def _budget(conversation):
-    # The conversation carries the budget so every block rendered from it shares one bound;
-    # without one, each call gets a fresh default budget, still bounded per call.
-    return getattr(conversation, "highlight_budget", None) or HighlightBudget()
+def _budget(budget):
+    # The details page gives each section one budget (logs.detail.sections.Section), so every
+    # block rendered from its conversation shares one bound; without one (the partial rendered
+    # on its own), each call gets a fresh default budget, still bounded per call.
+    return budget if isinstance(budget, HighlightBudget) else HighlightBudget()
+
+
+@register.simple_tag
+def highlight_budget():
+    """{% highlight_budget as budget %}: a fresh budget, for a conversation rendered without
+    one from its section."""
+    return HighlightBudget()
 
 
 @register.filter
-def segments(text, conversation=None):
-    """{% for seg in part.text|segments:conversation %}: text and highlighted code blocks."""
-    return render_markdown_text(text or "", _budget(conversation))
+def segments(text, budget=None):
+    """{% for seg in part.text|segments:budget %}: text and highlighted code blocks."""
+    return render_markdown_text(text or "", _budget(budget))
 
 
 @register.filter
-def json_html(text, conversation=None):
+def json_html(text, budget=None):
     """Highlighted JSON, or None when the budget is spent: the template then shows the text
     in a plain <pre>, autoescaped."""
-    return highlight_json_within(text or "", _budget(conversation))
+    return highlight_json_within(text or "", _budget(budget))
 
 
 @register.filter

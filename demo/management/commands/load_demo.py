@@ -18,7 +18,7 @@ from billing.rating import PriceBook
 from billing.settlement import credit
 from demo.catalog import ACCOUNTS
 from demo.records import SPEC_EXAMPLE_PATH, build_records, spec_example
-from logs.ingest.store import (
+from logs.ingest import (
     CREATED,
     DUPLICATE,
     REJECTED,

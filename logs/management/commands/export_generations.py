@@ -13,8 +13,8 @@ from logs.listing.filters import (
     numeric_order_errors,
     sort_order,
 )
-from logs.metadata import dumps
 from logs.models import Generation
+from logs.record.codec import dumps
 
 
 class Command(BaseCommand):

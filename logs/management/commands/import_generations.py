@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from billing.rating import PriceBook
-from logs.ingest.store import CREATED, DUPLICATE, REJECTED, analyze_ingested_tables, ingest
-from logs.metadata import dumps, fast_json, loads
+from logs.ingest import CREATED, DUPLICATE, REJECTED, analyze_ingested_tables, ingest
+from logs.record.codec import dumps, fast_json, loads
 
 BATCH = 1000
 # What the reject file keeps of a line over INGEST_MAX_BYTES.

@@ -6,7 +6,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from billing.models import Account
-from logs.ingest.store import analyze_ingested_tables
+from logs.ingest import analyze_ingested_tables
 from logs.listing.exports import chunks
 from logs.models import Generation, SearchText, StagePayload
 from logs.search import ROW_FIELDS, search_row
