@@ -3,8 +3,8 @@
 
 The record's schemas, in and out, are logs/record/schema.py; their limits are read from the
 validator's own constants (logs/record/values.py) and the settings ingestion enforces, so the
-document cannot drift from what the API accepts; tests/test_openapi.py checks it against the
-URLconf, the spec's example and real answers, and tests/test_schemathesis.py fuzzes the live
+document cannot drift from what the API accepts; tests/api/test_openapi.py checks it against the
+URLconf, the spec's example and real answers, and tests/api/test_schemathesis.py fuzzes the live
 server with it.
 """
 

@@ -73,7 +73,7 @@ class Selective(models.Func):
     without statistics counts `column IS NOT NULL` as leaving every row, so for the first
     page of a cost order it read the whole window off the time index and sorted it, rather
     than walk (account, cost, id) for 51 rows; told the segment's condition narrows, it walks
-    the cost index (tests/test_query_plans.py)."""
+    the cost index (tests/listing/test_query_plans.py)."""
 
     function = "unlikely"
     output_field = models.BooleanField()

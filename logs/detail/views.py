@@ -54,7 +54,7 @@ def _neighbours(request, generation):
     state = ListState(filterset)
     # Always walked: for a generation of today, the newer neighbour's range is today's
     # partition alone, and PostgreSQL without statistics guessed a handful of matches there
-    # and sorted all of the day's (2,500 rows read for 1, tests/test_query_plans.py).
+    # and sorted all of the day's (2,500 rows read for 1, tests/listing/test_query_plans.py).
     with reading(state, state.order, always=True):
         newer, older = neighbours(state, generation)
     return newer, older, query.urlencode()

@@ -28,7 +28,7 @@ SAMPLES = {
     "billing:usage": {},
 }
 # Shows nothing of anyone's: the API's description, the same for every visitor and meant to
-# be cached (tests/test_openapi.py checks its public Cache-Control).
+# be cached (tests/api/test_openapi.py checks its public Cache-Control).
 PUBLIC = {"api_openapi"}
 
 

@@ -33,7 +33,7 @@ from logs.formats import (
     reassemble_sse,
 )
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 XSS = "<script>alert(1)</script>"
 IMG_XSS = "<img src=x onerror=alert(1)>"
 

@@ -10,7 +10,7 @@ from logs.models import StagePayload
 from tests.factories import ACCOUNT_B, EXAMPLE, KEY_B, example_record, make_record, store
 
 pytestmark = pytest.mark.django_db
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 
 
 def _payload(name):

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description at /api/openapi.json: valid OpenAPI, public and cacheable, every
 operation it documents is in the URLconf, and the spec's example and the API's real answers
-validate against it. tests/test_schemathesis.py fuzzes the live server with it."""
+validate against it. tests/api/test_schemathesis.py fuzzes the live server with it."""
 
 import gzip
 import json

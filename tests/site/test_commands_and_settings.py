@@ -15,7 +15,7 @@ from billing.models import Account, Membership
 from logs.models import ApiToken, IngestToken
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args):

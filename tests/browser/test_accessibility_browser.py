@@ -19,7 +19,7 @@ from tests.factories import example_record, make_record, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 PHONE = {"width": 390, "height": 844}
 
 # The longest id the API takes (64 characters) with nothing to break a line at, and model

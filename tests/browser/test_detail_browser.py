@@ -9,7 +9,7 @@ import pytest
 from tests.factories import EXAMPLE_TEXT, example_record, make_record, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 
 HOSTILE = [
     "<script>window.__pwned = 1; alert('script')</script>",

@@ -1,4 +1,4 @@
-"""Bugs the fuzzers (tests/test_schemathesis.py, tests/test_property_edges.py) found that
+"""Bugs the fuzzers (tests/api/test_schemathesis.py, tests/api/test_property_edges.py) found that
 issue 18 did not list, each held by a focused test on both databases."""
 
 import pytest

@@ -19,7 +19,7 @@ from logs.models import Generation, SearchText
 from tests.factories import ACCOUNT_B, KEY_B, make_record, store
 
 pytestmark = pytest.mark.django_db
-PAYLOADS = Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent.parent / "payloads"
 NOW = datetime.now(UTC)
 SCRIPT = "<script>alert(1)</script>"
 # A Chinese sentence and a phrase from its middle (no spaces anywhere in it).

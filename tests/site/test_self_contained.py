@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # A relative path ("../x"), judged by where it lands from the file that names it; and
 # BASE_DIR.parent or a chain of parents in code, which always names something beside the tree.
