@@ -26,18 +26,18 @@ def page(queryset, order, cursor, size):
 
 def reading(state, order=NEWEST_FIRST, *, always=False):
     """Where the list's keyset reads run. A numeric bound (cost_min, ...) has no index, and
-    PostgreSQL without statistics guesses that it leaves a handful of rows, so it read the
-    whole window and sorted it for a page (tests/listing/test_query_plans.py), for the
-    details page's neighbours and for the summary's sample. With sorts ruled out a read walks
-    the window's index and stops at its LIMIT: one page when the bound matches often, the
-    window (as the sort would) when it matches rarely. A text search that matched too often to list by id
-    (logs.search) is the same kind of condition: a check per row as the index is walked.
-    Reads in an `order` no index keeps (sort=-latency, ...) sort whatever is done; with sorts
-    ruled out PostgreSQL weighs every plan alike (bench/README.md has a page by cost, bound
-    by cost, without the cost index). `always`: rule sorts out for any filters, for reads of
-    a row or two that must never read more; but not for a rare word's matches listed by id,
-    which are few and found by id and time: sorting them is the plan there, and a walk of
-    the index would step over every row between them."""
+    PostgreSQL without statistics guesses that it leaves a handful of rows, so it read the whole
+    window and sorted it for a page (tests/listing/test_query_plans.py), for the details page's
+    neighbours and for the summary's sample. With sorts ruled out a read walks the window's
+    index and stops at its LIMIT: one page when the bound matches often, the window (as the sort
+    would) when it matches rarely. A text search that matched too often to list by id
+    (logs.search) is the same kind of condition: a check per row as the index is walked. Reads
+    in an `order` no index keeps (sort=-latency, ...) sort whatever is done; with sorts ruled
+    out PostgreSQL weighs every plan alike (bench/README.md has a page by cost, bound by cost,
+    without the cost index). `always`: rule sorts out for any filters, for reads of a row or two
+    that must never read more; but not for a rare word's matches listed by id, which are few and
+    found by id and time: sorting them is the plan there, and a walk of the index would step
+    over every row between them."""
     queryset = state.qs  # built first: it decides how a text search is read
     if not order.has_index(queryset.model):
         return contextlib.nullcontext()
