@@ -35,6 +35,7 @@ from django.utils.safestring import mark_safe
 from logs.listing import summary
 from logs.metadata import MAX_CREATED_AT, MIN_CREATED_AT
 from logs.models import FAILED, HourlyRollup
+from zenlogs.charts import nice_ceiling
 
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -401,18 +402,6 @@ def _count_newest(filterset, histogram, edges, end):
 # ----------------------------------------------------------------------------- layout
 
 
-def _nice_ceiling(value):
-    """The smallest of 1, 2, 2.5 (from 25 on), 5 times a power of ten that is >= value."""
-    if value <= 1:
-        return 1
-    magnitude = 10 ** int(math.floor(math.log10(value)))
-    for multiple in (1, 2, 2.5, 5, 10):
-        candidate = multiple * magnitude
-        if candidate >= value and candidate == int(candidate):
-            return int(candidate)
-    return 10 * magnitude
-
-
 def _pct(value):
     return f"{value:.3f}%"
 
@@ -431,7 +420,9 @@ def _lay_out(histogram, edges, align, query, zone):
     bars = histogram.bars
     slot = 100 / len(bars)
     counted = [b.requests for b in bars if b.counted]
-    histogram.axis_max = axis_max = _nice_ceiling(max(counted, default=0))
+    # Counts are whole, and so is their nice ceiling (2.5 times a power of ten from 25 on).
+    most = max(counted, default=0)
+    histogram.axis_max = axis_max = int(nice_ceiling(most)) if most > 1 else 1
     kept = query.copy()
     for name in ("cursor", "from", "to"):
         kept.pop(name, None)
