@@ -68,7 +68,7 @@ class GenerationQuerySet(KeysetQuerySet):
         key is read here, one primary-key lookup, so the query that follows names its id and
         created_at as constants and PostgreSQL prunes to one daily partition while planning:
         as subqueries it pruned only when the query ran, after planning every partition
-        (8 ms of planning at 13 days, more with each day kept).
+        (planning time that grows with each day kept).
 
         `accounts` (the ones the caller may see; None for every account) scopes the key
         itself, so another account's id is not found here, exactly like an unknown one: the
@@ -101,8 +101,8 @@ class GenerationQuerySet(KeysetQuerySet):
     def for_list(self):
         """The columns a list row needs; the raw usage object and extras stay on disk.
         No join to the API key, which a row does not show: without statistics PostgreSQL
-        hashed the whole window against that seven-row table and sorted it, up to 2.8 s for
-        one page at a million rows, instead of reading 51 rows off the index."""
+        hashed the whole window against that seven-row table and sorted it for one page,
+        instead of reading the page's rows off the index."""
         return self.defer("native_tokens", "extra_metadata")
 
 

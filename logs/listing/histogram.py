@@ -250,7 +250,7 @@ def _count_newest(filterset, histogram, edges, end):
     """Counts the newest matching rows, at most the summary's cap of them: the filters are
     ones the rollups do not carry, or the buckets are shorter than their hours. One read of
     those rows, summed in the database per slice of time; reading the rows themselves cost
-    50-100 ms for 10,000 of them, most of it turning timestamps into Python objects."""
+    far more, most of it turning timestamps into Python objects."""
     cap = summary.sample_cap(filterset)
     # Slices of time that every bucket edge falls on, so each slice lies in one bucket: the
     # bucket's common divisor with a quarter of an hour (clocks change by whole quarters),
@@ -341,8 +341,8 @@ def _lay_out(histogram, edges, align, query, zone):
         bar.href = f"{path}?{bar.query}"
         bar.text = _bar_text(bar, histogram, zone)
     # The bars' markup is written here rather than in the template's loop: up to 90 bars of
-    # a dozen values each took Django's template engine 10-20 ms on every list page (and
-    # format_html, 5). Safe: _bar_svg escapes the only values not made here.
+    # a dozen values each were slow in Django's template engine on every list page (and in
+    # format_html). Safe: _bar_svg escapes the only values not made here.
     histogram.bars_svg = mark_safe("\n".join(_bar_svg(bar) for bar in bars))
     histogram.labels = _labels(edges, histogram.size, align, zone)
     window = f"{_moment_text(bars[0].low, zone)} to {_moment_text(bars[-1].high, zone)}"

@@ -187,7 +187,7 @@ def edge_totals(filterset, low, high):
     """The strip's sums and the failed count of the list's rows in [low, high): a partial
     hour at an edge of the window, which the rollups cannot answer. Kept on the filterset,
     since the strip and the histogram both need the same edges (at 10M rows an edge hour is
-    ~9,000 rows, and each read of it was 13-19 ms)."""
+    ~9,000 rows, each read of them a visible part of the page's time)."""
     memo = filterset.edge_totals
     if (low, high) not in memo:
         memo[low, high] = _edge_totals(filterset, low, high)
