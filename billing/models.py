@@ -155,9 +155,9 @@ class Rating(models.Model):
     # No database foreign keys on the rows ingestion writes per generation (the generation
     # itself, its stages, rating, charge and ledger entry): they are written together in
     # one transaction by one code path, after the account, key and wallets they point to,
-    # and PostgreSQL checks each key with a query per row at commit. Those checks took 23%
-    # of PostgreSQL's time per record, and 18% again for the keys left after the first
-    # went (bench/README.md). Deletes still cascade and PROTECT still holds, through Django.
+    # and PostgreSQL checks each key with a query per row at commit. Those checks took a
+    # large share of PostgreSQL's time per record, and again for the keys left after the
+    # first went (bench/README.md). Deletes still cascade and PROTECT still holds, through Django.
     generation = models.OneToOneField(
         "logs.Generation",
         on_delete=models.CASCADE,

@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from logs.models import ApiKey, HourlyRollup
+from zenlogs.charts import nice_ceiling
 
 DEFAULT_DAYS = 30
 DIMENSIONS = {"model": "Model", "api_key": "API key"}
@@ -188,12 +189,7 @@ def _nice_step(maximum, steps=4):
     """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about `steps` ticks."""
     if maximum <= 0:
         return Decimal("0.01")
-    raw = maximum / steps
-    magnitude = Decimal(1).scaleb(raw.adjusted())
-    for multiple in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
-        if multiple * magnitude >= raw:
-            return multiple * magnitude
-    return 10 * magnitude
+    return nice_ceiling(maximum / steps)
 
 
 def _px(value):

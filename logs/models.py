@@ -68,7 +68,7 @@ class GenerationQuerySet(KeysetQuerySet):
         key is read here, one primary-key lookup, so the query that follows names its id and
         created_at as constants and PostgreSQL prunes to one daily partition while planning:
         as subqueries it pruned only when the query ran, after planning every partition
-        (8 ms of planning at 13 days, more with each day kept).
+        (planning time that grows with each day kept).
 
         `accounts` (the ones the caller may see; None for every account) scopes the key
         itself, so another account's id is not found here, exactly like an unknown one: the
@@ -101,8 +101,8 @@ class GenerationQuerySet(KeysetQuerySet):
     def for_list(self):
         """The columns a list row needs; the raw usage object and extras stay on disk.
         No join to the API key, which a row does not show: without statistics PostgreSQL
-        hashed the whole window against that seven-row table and sorted it, up to 2.8 s for
-        one page at a million rows, instead of reading 51 rows off the index."""
+        hashed the whole window against that seven-row table and sorted it for one page,
+        instead of reading the page's rows off the index."""
         return self.defer("native_tokens", "extra_metadata")
 
 
@@ -248,24 +248,32 @@ class GenerationKey(models.Model):
         return self.generation_id
 
 
-def attach_ratings(generations):
-    """Sets each generation's rating (None when it has none) from one query per account."""
+def _rows_by_generation(rows_of, generations):
+    """{generation id: [rows]} of a table kept beside generations (ratings, stages), from one
+    query of `rows_of` (a manager or queryset, ordered as the rows are wanted) per account
+    that names the rows' time span, so PostgreSQL reads only those days' partitions:
+    select_related and prefetch_related would look each id up in every partition."""
     by_account = {}
     for generation in generations:
         by_account.setdefault(generation.account_id, []).append(generation)
     found = {}
-    for account_id, rows in by_account.items():
-        times = [g.created_at for g in rows]
-        found.update(
-            Rating.objects.filter(
-                account_id=account_id,
-                created_at__gte=min(times),
-                created_at__lte=max(times),
-                generation_id__in=[g.pk for g in rows],
-            ).in_bulk()
-        )
+    for account_id, group in by_account.items():
+        times = [g.created_at for g in group]
+        for row in rows_of.filter(
+            account_id=account_id,
+            created_at__gte=min(times),
+            created_at__lte=max(times),
+            generation_id__in=[g.pk for g in group],
+        ):
+            found.setdefault(row.generation_id, []).append(row)
+    return found
+
+
+def attach_ratings(generations):
+    """Sets each generation's rating (None when it has none) from one query per account."""
+    found = _rows_by_generation(Rating.objects, generations)
     for generation in generations:
-        rating = found.get(generation.pk)
+        rating = found.get(generation.pk, (None,))[0]
         Generation.rating.related.set_cached_value(generation, rating)
         if rating is not None:
             Rating.generation.field.set_cached_value(rating, generation)
@@ -274,21 +282,8 @@ def attach_ratings(generations):
 
 def attach_stages(generations):
     """Fills each generation's stages (as prefetch_related would) from one query per
-    account that names the rows' time span, so PostgreSQL reads only those days'
-    partitions of stages; prefetch_related would look each id up in every partition."""
-    by_account = {}
-    for generation in generations:
-        by_account.setdefault(generation.account_id, []).append(generation)
-    found = {}
-    for account_id, rows in by_account.items():
-        times = [g.created_at for g in rows]
-        for stage in StagePayload.objects.filter(
-            account_id=account_id,
-            created_at__gte=min(times),
-            created_at__lte=max(times),
-            generation_id__in=[g.pk for g in rows],
-        ).order_by("stage"):
-            found.setdefault(stage.generation_id, []).append(stage)
+    account."""
+    found = _rows_by_generation(StagePayload.objects.order_by("stage"), generations)
     for generation in generations:
         stages = found.get(generation.pk, [])
         for stage in stages:

@@ -12,7 +12,7 @@
 
 What a record is as data (the JSON codec, the field limits, the raw metadata object written
 back out) is logs.record, below both this package and the pages. Nothing here imports a page
-module (logs.listing, logs.detail, logs.views, logs.templatetags): the import-linter contracts
+module (logs.listing, logs.detail, logs.templatetags): the import-linter contracts
 in pyproject.toml hold it.
 """
 

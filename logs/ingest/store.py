@@ -71,12 +71,12 @@ def ingest(records, *, price_book=None):
 
 def analyze_ingested_tables():
     """Fresh planner statistics, on PostgreSQL, for every table ingest() writes. A bulk load
-    ends before autovacuum looks at them, and until then the planner guesses: 3.3 s for one
+    ends before autovacuum looks at them, and until then the planner guesses, badly for a
     filtered list page at 10M rows. Seconds to run, whatever the table size (it samples)."""
     if connection.vendor != "postgresql":
         return
-    # Generations and their ratings first and second: at 10M each took ~18 s (a partitioned
-    # table is sampled as a whole and then partition by partition), the rest ~4 s together.
+    # Generations and their ratings first and second: each takes longer than all the rest
+    # together (a partitioned table is sampled as a whole and then partition by partition).
     written = (Generation, Rating, StagePayload, SearchText, Charge, LedgerEntry, HourlyRollup)
     # The small ones too: a table the planner has never measured is sized from its pages.
     written += (Account, ApiKey, Facet, Wallet)
@@ -86,7 +86,7 @@ def analyze_ingested_tables():
         _analyze(connection, tables)
         return
     # Two connections, so the two big tables are sampled at once, on two cores the load has
-    # just left idle: at 10M, 21 s instead of 39 s in one.
+    # just left idle: a little over half the time of one.
     halves = [tables[0::2], tables[1::2]]
     with ThreadPoolExecutor(len(halves)) as pool:
         list(pool.map(_analyze_apart, halves, [connection.alias] * len(halves)))
@@ -114,7 +114,7 @@ _was_enabled = True
 def collector_paused():
     """Python's cycle collector off while a batch is ingested. A batch allocates hundreds of
     thousands of objects, none of them in cycles, and the collector kept rescanning them:
-    8% of ingestion time (bench/README.md). Counted, so concurrent threads leave it off
+    a share of ingestion time (bench/README.md). Counted, so concurrent threads leave it off
     until the last one finishes; what refcounting cannot free waits for the next pass."""
     global _pausers, _was_enabled
     with _pause_lock:
@@ -334,8 +334,8 @@ class NewGeneration:
     """A generation on its way in, readable as attributes the way settlement and the rollups
     read a Generation. Building a Generation instance per record cost more than parsing the
     record. Its column values by attname are its __dict__, so reading one is a plain
-    attribute lookup: a __getattr__ into a separate dict ran ~40 times a record, 3% of a
-    load's Python time. The few attributes that are not columns live beside them."""
+    attribute lookup: a __getattr__ into a separate dict ran ~40 times a record, a share of
+    a load's Python time. The few attributes that are not columns live beside them."""
 
     def __init__(self, values, account, api_key):
         self.__dict__ = values

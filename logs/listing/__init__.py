@@ -6,6 +6,7 @@
   reads.py      keyset pages and the plan each read runs under (and the details' neighbours)
   summary.py    the summary strip, from the hourly rollups where they can answer
   histogram.py  the volume histogram above the rows
+  buckets.py    the histogram's bucket sizes and their edges on the viewer's clock
   exports.py    CSV and JSONL exports of the list's rows, read in keyset chunks
 
 Nothing here imports the write path.

@@ -16,8 +16,7 @@ from zenlogs.keyset import NEWEST_FIRST, index_order
 CHUNK = 1000
 # A chunk's API keys in one small query of their own. Joined, a seven-row table let
 # PostgreSQL without statistics hash the whole remaining window and sort it for every chunk
-# (0.4 s a chunk for the CSV at a million rows, 2.6 s for JSONL) instead of reading 1,000
-# rows off the index.
+# instead of reading 1,000 rows off the index.
 _KEY = Prefetch("api_key", queryset=ApiKey.objects.only("external_id"))
 
 
@@ -47,8 +46,7 @@ def _in_index_order(queryset, order, size, position=None):
     whole window, and only that walk keeps the total linear: a plan that sorts reads all that
     is left of the window again for every chunk. PostgreSQL without statistics misjudges how
     many rows a chunk's conditions leave and picks the sort whenever its guess falls below
-    the LIMIT (0.2 s a chunk at a million rows; 1.3 s for the first chunk of an account's
-    JSONL), so sorts are ruled out for the chunk's statement."""
+    the LIMIT, so sorts are ruled out for the chunk's statement."""
     with index_order(queryset.db):
         return queryset.read(order, size, position)
 
@@ -56,8 +54,8 @@ def _in_index_order(queryset, order, size, position=None):
 def _sorted_once(queryset, order, size):
     """The rows in an order no index keeps (latency, tokens, ...), read in one sorted pass
     per segment, `size` rows at a time from a server-side cursor. By keyset every chunk would
-    read and sort all that is left of the window again: 109 s instead of 4 s for 33,000 rows
-    by latency (bench/sort.py --export)."""
+    read and sort all that is left of the window again, which grows with the square of the
+    rows (bench/sort.py --export)."""
     for segment in queryset.segments(order):
         rows = []
         for row in segment.iterator(chunk_size=size):

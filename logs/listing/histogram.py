@@ -2,13 +2,8 @@
 window, each bar stacked into succeeded and failed (error or cancelled: models.FAILED)
 requests and linking to the list narrowed to its bucket.
 
-The bucket is the smallest of NICE_SIZES that cuts the window into at most MAX_BARS bars;
-each size is at most three times the one before, so every window longer than half a minute
-gets 30 to 90 bars. Buckets are aligned to the clock in the viewer's zone, the zone the
-list's times are shown in: minutes on the minute, hours on the hour, days at midnight,
-weeks on Mondays. Buckets of an hour or more are aligned in UTC instead where the zone's
-offset is not a whole number of hours (as on the usage page, billing.usage.day_zone), so
-that their edges are UTC hours, which the rollups count.
+The bars are the window's buckets, sized and aligned to the viewer's clock by
+logs.listing.buckets (30 to 90 of them); this module counts them and draws them.
 
 Counts come from HourlyRollup when the buckets are whole hours and the filters are ones the
 rollups carry (summary.rollup_dimension): whole hours from the rollups, the partial hours at
@@ -33,25 +28,21 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from logs.listing import summary
+from logs.listing.buckets import (
+    DAY,
+    HOUR,
+    MINUTE,
+    SECOND,
+    buckets,
+    ceil_hour,
+    floor_hour,
+    floor_to,
+    nice_sizes,
+)
 from logs.models import FAILED, HourlyRollup
 from logs.record.values import MAX_CREATED_AT, MIN_CREATED_AT
+from zenlogs.charts import nice_ceiling
 
-SECOND = dt.timedelta(seconds=1)
-MINUTE = dt.timedelta(minutes=1)
-HOUR = dt.timedelta(hours=1)
-DAY = dt.timedelta(days=1)
-# Each at most 3 times the one before: a window that needs more than MAX_BARS of one size
-# still gets at least MAX_BARS / 3 of the next. Those under a day divide a day, so they
-# line up with midnight; longer ones are whole days counted from DAY_ANCHOR.
-NICE_SIZES = (
-    *(n * SECOND for n in (1, 2, 5, 10, 15, 30)),
-    *(n * MINUTE for n in (1, 2, 5, 10, 15, 30)),
-    *(n * HOUR for n in (1, 2, 3, 6, 12)),
-    *(n * DAY for n in (1, 2, 4, 7, 14, 28, 56, 91, 182, 364)),
-)
-MAX_BARS = 90
-# A Monday, so that buckets of whole weeks start on Mondays (ISO 8601).
-DAY_ANCHOR = dt.date(1970, 1, 5)
 # About this many labels under the bars at most, so they fit a phone's width.
 MAX_LABELS = 6
 
@@ -131,99 +122,8 @@ class Histogram:
         return sum(b.failed for b in self.bars)
 
 
-def bucket_size(span):
-    """The smallest nice size that cuts `span` into at most MAX_BARS clock-aligned buckets
-    (a span of n sizes can straddle n + 1 of them)."""
-    for size in NICE_SIZES:
-        if span <= size * (MAX_BARS - 1):
-            return size
-    size = NICE_SIZES[-1]
-    while span > size * (MAX_BARS - 1):
-        size *= 2
-    return size
-
-
-def _midnight(day, zone):
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
-
-
-def floor_to(moment, size, zone):
-    """The start of the bucket of `size` that holds `moment`, on the clock of `zone`."""
-    local = moment.astimezone(zone)
-    if size >= DAY:
-        day = local.date()
-        day -= dt.timedelta(days=(day - DAY_ANCHOR).days % (size // DAY))
-        return _midnight(day, zone)
-    seconds = local.hour * 3600 + local.minute * 60 + local.second
-    seconds -= seconds % int(size.total_seconds())
-    floored = local.replace(
-        hour=seconds // 3600, minute=seconds // 60 % 60, second=seconds % 60, microsecond=0
-    )
-    return floored.astimezone(dt.UTC)
-
-
-def _next_edge(edge, size, zone):
-    if size >= DAY:
-        # By calendar days, not 24-hour steps: a day with a daylight-saving change has 23
-        # or 25 hours, and the next bucket still starts at midnight.
-        return _midnight(edge.astimezone(zone).date() + dt.timedelta(days=size // DAY), zone)
-    if size > HOUR:
-        # By the wall clock, so that 6-hour buckets start at 0:00, 6:00, 12:00 and 18:00 on
-        # either side of a clock change (the one around it is an hour longer or shorter).
-        # Shorter buckets step in real time instead: clocks change by whole hours (or half
-        # hours), which keeps them aligned, and each minute of a repeated hour gets its bar.
-        wall = edge.astimezone(zone).replace(tzinfo=None) + size
-        following = floor_to(wall.replace(tzinfo=zone), size, zone)
-    else:
-        following = floor_to(edge + size, size, zone)
-    # Clocks going back can floor to where we are; a bucket is never empty of time.
-    return following if following > edge else edge + size
-
-
-def buckets(start, end, zone):
-    """(size, zone aligned in, edges) of the buckets for the window [start, end)."""
-    sizes = _sizes()
-    size = bucket_size(end - start)
-    for candidate in sizes:
-        if candidate == size:
-            break
-    while True:
-        align = _align_zone(size, zone, start, end)
-        edges = bucket_edges(start, end, size, align)
-        # A clock change can add a bucket beyond what the span alone needs.
-        if len(edges) - 1 <= MAX_BARS:
-            return size, align, edges
-        size = next(sizes)
-
-
-def bucket_edges(start, end, size, zone):
-    """The clock-aligned edges of the buckets that cover [start, end): n + 1 for n buckets."""
-    edges = [floor_to(start, size, zone)]
-    while edges[-1] < end:
-        edges.append(_next_edge(edges[-1], size, zone))
-    return edges
-
-
-def _align_zone(size, zone, start, end):
-    if size < HOUR:
-        return zone
-    for moment in (start, end):
-        if moment.astimezone(zone).utcoffset() % HOUR:
-            return dt.UTC
-    return zone
-
-
 def _is_utc_hour(moment):
     return moment.astimezone(dt.UTC).timestamp() % 3600 == 0
-
-
-def _floor_hour(moment):
-    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil_hour(moment):
-    floor = _floor_hour(moment)
-    return floor if floor == moment else floor + HOUR
 
 
 def volume_histogram(account, filterset, query):
@@ -294,8 +194,8 @@ class _EpochSeconds(Func):
 
 def _count_from_rollups(account, filterset, answer, bars, edges, first, end, size, zone):
     dimension, values = answer
-    whole_from = _ceil_hour(first)
-    whole_to = _floor_hour(end) if end else edges[-1]
+    whole_from = ceil_hour(first)
+    whole_to = floor_hour(end) if end else edges[-1]
     # The partial hours at the window's edges, from the rows the list shows (the filters
     # are the window and at most one dimension here); each lies inside one bucket.
     for low, high in ((first, whole_from), (whole_to, end)):
@@ -350,7 +250,7 @@ def _count_newest(filterset, histogram, edges, end):
     """Counts the newest matching rows, at most the summary's cap of them: the filters are
     ones the rollups do not carry, or the buckets are shorter than their hours. One read of
     those rows, summed in the database per slice of time; reading the rows themselves cost
-    50-100 ms for 10,000 of them, most of it turning timestamps into Python objects."""
+    far more, most of it turning timestamps into Python objects."""
     cap = summary.sample_cap(filterset)
     # Slices of time that every bucket edge falls on, so each slice lies in one bucket: the
     # bucket's common divisor with a quarter of an hour (clocks change by whole quarters),
@@ -401,18 +301,6 @@ def _count_newest(filterset, histogram, edges, end):
 # ----------------------------------------------------------------------------- layout
 
 
-def _nice_ceiling(value):
-    """The smallest of 1, 2, 2.5 (from 25 on), 5 times a power of ten that is >= value."""
-    if value <= 1:
-        return 1
-    magnitude = 10 ** int(math.floor(math.log10(value)))
-    for multiple in (1, 2, 2.5, 5, 10):
-        candidate = multiple * magnitude
-        if candidate >= value and candidate == int(candidate):
-            return int(candidate)
-    return 10 * magnitude
-
-
 def _pct(value):
     return f"{value:.3f}%"
 
@@ -431,7 +319,9 @@ def _lay_out(histogram, edges, align, query, zone):
     bars = histogram.bars
     slot = 100 / len(bars)
     counted = [b.requests for b in bars if b.counted]
-    histogram.axis_max = axis_max = _nice_ceiling(max(counted, default=0))
+    # Counts are whole, and so is their nice ceiling (2.5 times a power of ten from 25 on).
+    most = max(counted, default=0)
+    histogram.axis_max = axis_max = int(nice_ceiling(most)) if most > 1 else 1
     kept = query.copy()
     for name in ("cursor", "from", "to"):
         kept.pop(name, None)
@@ -451,8 +341,8 @@ def _lay_out(histogram, edges, align, query, zone):
         bar.href = f"{path}?{bar.query}"
         bar.text = _bar_text(bar, histogram, zone)
     # The bars' markup is written here rather than in the template's loop: up to 90 bars of
-    # a dozen values each took Django's template engine 10-20 ms on every list page (and
-    # format_html, 5). Safe: _bar_svg escapes the only values not made here.
+    # a dozen values each were slow in Django's template engine on every list page (and in
+    # format_html). Safe: _bar_svg escapes the only values not made here.
     histogram.bars_svg = mark_safe("\n".join(_bar_svg(bar) for bar in bars))
     histogram.labels = _labels(edges, histogram.size, align, zone)
     window = f"{_moment_text(bars[0].low, zone)} to {_moment_text(bars[-1].high, zone)}"
@@ -550,20 +440,12 @@ def _bar_text(bar, histogram, zone):
     )
 
 
-def _sizes():
-    yield from NICE_SIZES
-    size = NICE_SIZES[-1]
-    while True:
-        size *= 2
-        yield size
-
-
 def _labels(edges, size, zone, viewer):
     """Labels under a few edges: those on a round step (a nice size that is a whole number
     of buckets, giving at most MAX_LABELS + 1), else every few edges."""
     span = edges[-1] - edges[0]
     marks = []
-    for step in _sizes():
+    for step in nice_sizes():
         if step >= size and step % size == dt.timedelta(0) and step * MAX_LABELS >= span:
             marks = [i for i, e in enumerate(edges) if floor_to(e, step, zone) == e]
             break

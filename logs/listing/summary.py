@@ -8,12 +8,12 @@ rollups keep sums, not the rows' values) among them, aggregates the newest SAMPL
 matching rows and says so; a text search (q), the newest SEARCH_SAMPLE_CAP.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Context, Decimal
 
 from django.db.models import Count, Sum
 
+from logs.listing.buckets import HOUR, ceil_hour, floor_hour
 from logs.models import FAILED, HourlyRollup
 
 SAMPLE_CAP = 10_000
@@ -120,18 +120,6 @@ def sample_summary(slices, exact):
     return result
 
 
-HOUR = dt.timedelta(hours=1)
-
-
-def _floor_hour(when):
-    return when.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil_hour(when):
-    floor = _floor_hour(when)
-    return floor if floor == when else floor + dt.timedelta(hours=1)
-
-
 def rollup_dimension(filterset):
     """(dimension, values): the HourlyRollup rows that count exactly what these filters leave
     of a window, or None when no rollup does. The summary strip and the volume histogram
@@ -179,8 +167,8 @@ def summarize(account, filterset, sample=None):
     start, end = filterset.window
     rollups = HourlyRollup.objects.for_account(account).dimension(dimension, values)
     summary = Summary()
-    whole_from = _ceil_hour(start) if start else None
-    whole_to = _floor_hour(end) if end else None
+    whole_from = ceil_hour(start) if start else None
+    whole_to = floor_hour(end) if end else None
     if whole_from and whole_to and whole_from >= whole_to:
         # The window lies inside one or two partial hours: raw rows only, at most two hours.
         summary.add(edge_totals(filterset, start, end))
@@ -199,7 +187,7 @@ def edge_totals(filterset, low, high):
     """The strip's sums and the failed count of the list's rows in [low, high): a partial
     hour at an edge of the window, which the rollups cannot answer. Kept on the list state,
     since the strip and the histogram both need the same edges (at 10M rows an edge hour is
-    ~9,000 rows, and each read of it was 13-19 ms)."""
+    ~9,000 rows, each read of them a visible part of the page's time)."""
     memo = filterset.edge_totals
     if (low, high) not in memo:
         memo[low, high] = _edge_totals(filterset, low, high)
@@ -210,7 +198,7 @@ _EDGE_SUMS = (*_RAW_SUMS, "failed")
 
 
 def _edge_totals(filterset, low, high):
-    hour = _floor_hour(low)
+    hour = floor_hour(low)
     rest = None
     if low == hour:
         rest = (high, hour + HOUR)  # the window ends inside the hour: the part after it

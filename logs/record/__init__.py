@@ -1,5 +1,5 @@
 """A generation's record as data: what the write path (logs.ingest) and the pages (logs.listing,
-logs.detail, logs.views, templatetags) both need, below both of them.
+logs.detail, templatetags) both need, below both of them.
 
   codec.py      JSON text in and out: dumps and loads with Decimals (never floats), the guards
                 against hostile documents (JSONDepthError, check_depth, json_depth, numbers

@@ -173,7 +173,7 @@ def probe(account_id, start, end, query, cap=PROBE_CAP, using="default", newest=
         with _text_index_only(using):
             return list(rows.values_list("generation_id", "created_at")[: cap + 1])
     # Times as integers: a probe returns up to thousands of rows, and Django's time-zone-aware
-    # loader took a quarter of a walked search's time turning them into datetimes.
+    # loader took a large share of a walked search's time turning them into datetimes.
     with _text_index_only(using):
         found = list(rows.values_list("generation_id", _EpochMicros("created_at"))[: cap + 1])
     return [(pk, EPOCH + dt.timedelta(microseconds=micros)) for pk, micros in found]
@@ -208,7 +208,7 @@ class Applied:
 
         The summary strip and the histogram read a sample of the newest matches. Walking
         the window row by row to find 1,000 of them read the text of 77,000 rows for a
-        Chinese phrase in one row of 80 (500 ms at 1M generations); the index finds them
+        Chinese phrase in one row of 80; the index finds them
         (newest_matches). The other filters then keep the newest of those that are theirs,
         which are the newest matches of all the filters: any newer one would be a text
         match among those read."""
@@ -323,7 +323,8 @@ def _text_index_only(using):
         yield  # SQLite; or inside another probe's settings (newest_matches' slices)
         return
     # jit too: a disabled plan costs ten billion, and one that needs it anyway (a sort of the
-    # matches, a small partition's only way in) would be compiled first, 300 ms for 4 ms.
+    # matches, a small partition's only way in) would be compiled first, for far longer
+    # than the query then runs.
     settings = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan", "jit")
 
     def set_all(values):
