@@ -118,10 +118,10 @@ def per_generation_models():
 def drop_unused_facets(day):
     """Drops the filter choices (models, providers, finish reasons) last seen before `day`,
     the cutoff's: every generation with them was created before it, so is gone after the
-    prune. One
-    statement on the facets' last_seen index, not an anti-join with the generations per
-    kind and account (seconds each across every partition at 10M). A facet whose last
-    generations fall on the cutoff's day itself stays until the next day's prune.
+    prune. One statement on the facets' last_seen index, not an anti-join with the
+    generations per kind and account, which reads every partition without statistics
+    (bench/README.md, "Prune at 10M without anti-joins"). A facet whose last generations
+    fall on the cutoff's day itself stays until the next day's prune.
 
     On PostgreSQL the rows go in a locking read that skips those an ingest batch is
     refreshing: that batch is moving their day forward, and waiting on it, with the batch
