@@ -3,10 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
 from zenlogs.keyset import Cursor, CursorField
 
@@ -38,11 +40,28 @@ def switch_account(request):
         user_accounts(request.user), external_id=params.cleaned_data["account"]
     )
     request.session[SESSION_KEY] = account.pk
-    # Filters name the old account's keys and models; start the new one's list clean.
+    return redirect(_page_after_switch(request, account))
+
+
+def _page_after_switch(request, account):
+    """The page the switch was made on (`next`), without its query string: filters name the
+    old account's keys and models, so the new one's list starts clean. A generation's page
+    stays only when the generation is the new account's; one of another account would
+    still open (it is the user's too) under a header naming an account it is not in, so
+    the switch goes to the new account's list instead."""
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
-        next_url = "/logs/"
-    return redirect(next_url.split("?")[0])
+        return "/logs/"
+    path = next_url.split("?")[0]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return path
+    if match.view_name in ("logs:detail", "logs:raw"):
+        generation_id = match.kwargs["generation_id"]
+        if not Generation.objects.public_id(generation_id, accounts=[account]).exists():
+            return reverse("logs:list")
+    return path
 
 
 class LedgerParams(forms.Form):

@@ -191,6 +191,36 @@ def test_log_table_scrolls_in_its_box_with_details_in_view(open_page):
     _assert_in_view(page, sheet)
 
 
+def test_raw_metadata_spans_both_columns_and_keeps_values_whole(open_page):
+    page = open_page("details-pretty", viewport={"width": 1280, "height": 900})
+    left = page.locator(".detail-left").bounding_box()
+    right = page.locator(".detail-right").bounding_box()
+    raw = page.get_by_test_id("raw-metadata-panel")
+    box = raw.bounding_box()
+    assert box["x"] == pytest.approx(left["x"], abs=1)
+    assert box["x"] + box["width"] == pytest.approx(right["x"] + right["width"], abs=1)
+    assert box["y"] >= max(left["y"] + left["height"], right["y"] + right["height"])
+    # The long id and model name each stay on one line, at a wide screen and on a phone (where
+    # a line longer than the box scrolls in it, not the page).
+    for viewport in [{"width": 1280, "height": 900}, PHONE]:
+        page.set_viewport_size(viewport)
+        for value in [LONG_ID, LONG_MODEL]:
+            token = raw.locator(".code span").filter(has_text=f'"{value}"').first
+            assert token.evaluate("e => e.getClientRects().length") == 1, (
+                f"{value} is broken across lines at {viewport['width']}px"
+            )
+    _assert_no_sideways_scroll(page)
+
+    # Requests Counting and Multimodalities Counting are a card each.
+    cards = [
+        page.get_by_role("heading", name=name).locator("xpath=ancestor::section[1]")
+        for name in ["Requests Counting", "Multimodalities Counting"]
+    ]
+    assert cards[0].get_by_text("web_search").is_visible()
+    assert cards[1].get_by_text("image", exact=True).is_visible()
+    assert cards[0].evaluate("(a, b) => a !== b && !a.contains(b)", cards[1].element_handle())
+
+
 # ----------------------------------------------------------------------------- axe-core
 
 WCAG_A_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}

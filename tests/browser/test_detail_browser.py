@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import EXAMPLE_TEXT, example_record, make_record, store
+from tests.factories import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    EXAMPLE_TEXT,
+    KEY_B,
+    example_record,
+    make_record,
+    store,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAYLOADS = Path(__file__).parent.parent / "payloads"
@@ -185,3 +193,45 @@ def test_hostile_payloads_render_as_text_and_never_run(login_page, hostile, live
     page.wait_for_timeout(200)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert dialogs == []
+
+
+@pytest.fixture
+def two_accounts(prices, owner, outsider):
+    """The owner in account A ("Alpha", the default) and B ("Beta"), a generation in each."""
+    from billing.models import Account, Membership
+
+    Account.objects.filter(external_id=ACCOUNT_A).update(name="Alpha")
+    Account.objects.filter(external_id=ACCOUNT_B).update(name="Beta")
+    Membership.objects.create(user=owner, account=Account.objects.get(external_id=ACCOUNT_B))
+    store(
+        make_record(generationId="IN-A"),
+        make_record(generationId="IN-B", accountId=ACCOUNT_B, apiKeyId=KEY_B),
+    )
+
+
+def _switch_in_header(page, name):
+    with page.expect_navigation():
+        page.locator("header.topbar").get_by_label("Account").select_option(label=name)
+
+
+def test_switching_account_on_a_generation_goes_to_the_new_accounts_list(
+    login_page, two_accounts, live_server
+):
+    page = login_page("owner")
+    page.goto(f"{live_server.url}/logs/IN-A/?range=all")
+    assert page.get_by_test_id("generation-account").inner_text() == "Alpha"
+    assert page.get_by_test_id("other-account-note").count() == 0
+
+    _switch_in_header(page, "Beta")
+    assert page.url == f"{live_server.url}/logs/"
+    rows = page.locator("table.logs > tbody > tr")
+    assert [r.get_attribute("id") for r in rows.all()] == ["g-IN-B"]
+
+    # A's generation still opens (it is the owner's), and says whose it is; switching to
+    # its own account there stays on it.
+    page.goto(f"{live_server.url}/logs/IN-A/")
+    assert page.get_by_test_id("generation-account").inner_text() == "Alpha"
+    assert "account Alpha" in page.get_by_test_id("other-account-note").inner_text()
+    _switch_in_header(page, "Alpha")
+    assert page.url == f"{live_server.url}/logs/IN-A/"
+    assert page.get_by_test_id("other-account-note").count() == 0

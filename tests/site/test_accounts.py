@@ -43,6 +43,41 @@ def test_a_member_of_several_accounts_switches_in_the_header(owner_client, both)
     assert owner_client.get("/logs/IN-A/").status_code == 200
 
 
+def _switch(client, account_id, next_url):
+    return client.post("/accounts/switch/", {"account": account_id, "next": next_url})
+
+
+def test_switching_on_another_accounts_generation_goes_to_the_new_accounts_list(owner_client, both):
+    # On A's generation (A active), switching to B: the page would still open, as the user's,
+    # under a header naming B; the switch goes to B's list instead, its filters left behind.
+    for next_url in ["/logs/IN-A/?view=json&model=x", "/logs/IN-A/raw/user_request"]:
+        switched = _switch(owner_client, ACCOUNT_B, next_url)
+        assert switched.status_code == 302 and switched["Location"] == "/logs/"
+    assert _ids(owner_client.get("/logs/")) == ["IN-B"]
+    # An id that names no generation of the new account, or none at all, the same.
+    assert _switch(owner_client, ACCOUNT_B, "/logs/NOPE/")["Location"] == "/logs/"
+
+
+def test_switching_on_the_chosen_accounts_generation_stays_on_it(owner_client, both):
+    switched = _switch(owner_client, ACCOUNT_B, "/logs/IN-B/?view=json")
+    assert switched["Location"] == "/logs/IN-B/"
+    # Other pages are kept, as before.
+    assert _switch(owner_client, ACCOUNT_B, "/billing/usage/?by=key")["Location"] == (
+        "/billing/usage/"
+    )
+
+
+def test_the_details_page_names_the_generations_account(owner_client, both):
+    page = owner_client.get("/logs/IN-A/").content.decode()
+    assert 'data-testid="generation-account">Alpha<' in page
+    assert "other-account-note" not in page
+    _switch(owner_client, ACCOUNT_B, "/logs/")
+    # Still the user's, so it opens; the page says whose it is, as the header now names Beta.
+    page = owner_client.get("/logs/IN-A/").content.decode()
+    assert 'data-testid="generation-account">Alpha<' in page
+    assert "This generation is in the account Alpha, not the one chosen in the header." in page
+
+
 def test_switching_to_an_account_you_are_not_in_is_404(outsider_client, both):
     a = Account.objects.get(external_id="2533AC0Q5MIe14613672")
     assert outsider_client.post("/accounts/switch/", {"account": a.external_id}).status_code == 404
