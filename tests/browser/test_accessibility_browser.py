@@ -27,6 +27,7 @@ PHONE = {"width": 390, "height": 844}
 LONG_ID = ("GEN" + "0123456789ABCDEFGHIJ" * 4)[:64]
 LONG_MODEL = "experimental-provider/an-extremely-long-model-name-with-a-date-2025-08-22-preview"
 LONG_PROVIDER = "a-provider-whose-slug-is-also-rather-long"
+SECOND_NAME = "Research and Development, Europe West"
 
 # Every filter set at once: the filter bar shows a count on each dropdown, and the Details
 # links carry the whole query string.
@@ -65,9 +66,7 @@ def _payload(name):
 def busy_account(prices, owner, account_a):
     """The owner in two accounts (so the header shows the switcher), a generation with every
     stage captured and the longest id and model name, rows of several models, and a ledger."""
-    second = Account.objects.create(
-        external_id="2533ACzzSECOND000001", name="Research and Development, Europe West"
-    )
+    second = Account.objects.create(external_id="2533ACzzSECOND000001", name=SECOND_NAME)
     Membership.objects.create(user=owner, account=second)
     credit(account_a, "reward", "0.01", note="Welcome credit for trying the console")
     credit(account_a, "purchased", "25.00", note="Invoice INV-2025-000123456789 paid by card")
@@ -165,17 +164,66 @@ def test_no_page_scrolls_sideways_on_a_phone(open_page, name):
             _assert_in_view(page, control)
 
 
-def test_log_table_scrolls_in_its_box_with_details_in_view(open_page):
+# The cells of one generation's card, by their class in logs/_row.html, and the label each
+# metric shows above its value on a phone.
+CARD_CELLS = ["ts", "model", "in", "out", "cost", "latency", "throughput", "finish", "action"]
+CARD_LABELS = {
+    "in": "Input tokens",
+    "out": "Output tokens",
+    "cost": "Cost (USD)",
+    "latency": "Latency (ms)",
+    "throughput": "Throughput (tps)",
+}
+_LABEL = "e => getComputedStyle(e, '::before').content"
+
+
+def _assert_on_screen(page, locator):
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box and box["x"] >= 0 and box["y"] >= 0, f"{locator} starts off screen: {box}"
+    assert (
+        box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"]
+    ), f"{locator} ends off screen ({size}): {box}"
+
+
+def test_log_list_is_a_card_per_generation_on_a_phone(open_page):
     page = open_page("list", viewport=PHONE)
+    cards = page.locator("table.logs > tbody > tr")
+    assert cards.count() == 3
     box = page.locator(".table-scroll")
-    assert box.evaluate("e => e.scrollWidth > e.clientWidth"), "the table fits: nothing to test"
-    links = page.locator("table.logs tbody").get_by_role("link", name="Details")
-    assert links.count() == 3
-    for scroll in ["e => e.scrollLeft = 0", "e => e.scrollLeft = e.scrollWidth"]:
-        box.evaluate(scroll)
-        for i in range(links.count()):
-            _assert_in_view(page, links.nth(i))
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth"), "the list scrolls sideways"
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        _assert_in_view(page, card)
+        for name in CARD_CELLS:
+            cell = card.locator(f"td.{name}")
+            assert cell.is_visible() and cell.inner_text().strip(), f"{name} is not shown"
+            _assert_in_view(page, cell)
+        for name, label in CARD_LABELS.items():
+            assert card.locator(f"td.{name}").evaluate(_LABEL) == f'"{label}"'
+        _assert_in_view(page, card.get_by_role("link", name="Details"))
+        # Compact: the metrics share lines, three to a line, rather than one under another.
+        tops = {name: card.locator(f"td.{name}").bounding_box()["y"] for name in CARD_LABELS}
+        assert tops["in"] == tops["out"] == tops["cost"] < tops["latency"] == tops["throughput"]
     _assert_no_sideways_scroll(page)
+
+    # The sort headers stay on the phone, as a bar of links above the cards.
+    sort = page.locator("table.logs thead").get_by_role("link", name="Cost (USD)")
+    _assert_in_view(page, sort)
+
+    # Both popovers open from a card, by a tap or by the keyboard, whole on screen.
+    first = cards.first
+    first.get_by_test_id("cost").click()
+    sheet = page.locator(".pop-panel:visible")
+    assert sheet.count() == 1 and "Billing details" in sheet.inner_text()
+    _assert_on_screen(page, sheet)
+    page.keyboard.press("Escape")
+    page.mouse.move(0, 0)  # the tap left the pointer hovering it
+    first.get_by_test_id("input-tokens").focus()
+    sheet = page.locator(".pop-panel:visible")
+    assert sheet.count() == 1 and "input_cache_write_5_min" in sheet.inner_text()
+    _assert_on_screen(page, sheet)
+    page.keyboard.press("Escape")
 
     # An open filter dropdown lists long model names within the screen too.
     page.locator("details[data-filter=model] summary").click()
@@ -184,11 +232,61 @@ def test_log_table_scrolls_in_its_box_with_details_in_view(open_page):
     _assert_in_view(page, page.locator("details[data-filter=model] .multi-options"))
     _assert_no_sideways_scroll(page)
 
-    # A popover opens as a sheet on screen instead of being cut off by the table's box.
-    page.locator("table.logs tbody").get_by_test_id("cost").first.focus()
-    sheet = page.locator(".pop-panel:visible")
-    assert sheet.count() == 1 and "Billing details" in sheet.inner_text()
-    _assert_in_view(page, sheet)
+
+def test_log_list_is_a_table_on_a_wide_screen(open_page):
+    page = open_page("list", viewport={"width": 1280, "height": 900})
+    row = page.locator("table.logs > tbody > tr").first
+    assert row.evaluate("e => getComputedStyle(e).display") == "table-row"
+    # One line per generation, no labels in the cells: the column headers say what they are.
+    tops = {row.locator(f"td.{name}").bounding_box()["y"] for name in CARD_CELLS}
+    assert len(tops) == 1
+    assert row.locator("td.cost").evaluate(_LABEL) == "none"
+    header = page.locator("table.logs thead th").filter(has_text="Model")
+    assert header.evaluate("e => getComputedStyle(e).display") == "table-cell"
+
+
+def test_the_header_fits_in_two_lines_on_a_phone(login_page, live_server, busy_account, owner):
+    # The longer of the owner's two accounts is the one shown, with a long username.
+    owner.username = "a.rather.long.username@example-company.com"
+    owner.save()
+    page = login_page(owner.username, viewport=PHONE)
+    with page.expect_navigation():
+        page.locator("header.topbar").get_by_label("Account").select_option(label=SECOND_NAME)
+    header = page.locator("header.topbar")
+    assert header.get_by_label("Account").evaluate("e => e.selectedOptions[0].text") == SECOND_NAME
+    controls = [
+        *(header.get_by_role("link", name=n, exact=True) for n in ["ZenLogs", "Logs", "Billing"]),
+        header.get_by_role("link", name="Usage"),
+        header.get_by_label("Account"),
+        header.get_by_text(owner.username, exact=True),
+        header.get_by_role("link", name="Change password"),
+        header.get_by_role("button", name="Sign out"),
+    ]
+    boxes = []
+    for control in controls:
+        assert control.is_visible()
+        _assert_in_view(page, control)
+        boxes.append(control.bounding_box())
+    # Lines: controls whose boxes overlap vertically share one.
+    lines = []
+    for box in sorted(boxes, key=lambda b: b["y"]):
+        if lines and box["y"] < lines[-1]:
+            lines[-1] = max(lines[-1], box["y"] + box["height"])
+        else:
+            lines.append(box["y"] + box["height"])
+    assert len(lines) <= 2, f"the header takes {len(lines)} lines: {boxes}"
+    # And its height is two lines': the tallest control (the select) twice, and the gap.
+    inner, line_height, tallest, gap = header.evaluate(
+        """(e, tallest) => {
+          const s = getComputedStyle(e);
+          return [e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom),
+                  parseFloat(s.lineHeight), tallest, parseFloat(s.rowGap)];
+        }""",
+        max(b["height"] for b in boxes),
+    )
+    assert inner <= 2 * max(line_height, tallest) + gap, (
+        f"the header is {inner}px tall, lines of {line_height}px (controls up to {tallest}px)"
+    )
 
 
 def test_raw_metadata_spans_both_columns_and_keeps_values_whole(open_page):
