@@ -170,6 +170,20 @@ def test_subscription_account_is_told_charges_are_not_drawn(owner_client, accoun
     assert "Reward Credits 5.000000" in text
 
 
+@pytest.mark.parametrize("plan", [Account.Plan.SUBSCRIPTION, Account.Plan.PAY_AS_YOU_GO])
+def test_an_empty_ledger_speaks_to_the_customer_not_to_an_operator(owner_client, account_a, plan):
+    account_a.plan = plan
+    account_a.save()
+    store(make_record(nativeFeeTokens=EXAMPLE["nativeFeeTokens"]))  # charges nothing: no credit
+    body = owner_client.get("/billing/").content.decode()
+    text = _text(body)
+    assert "Credits appear here when they are added to your account" in text
+    assert "manage.py" not in body and "ACCOUNT_ID" not in body and "<code>" not in body
+    if plan == Account.Plan.SUBSCRIPTION:
+        # No charge is ever drawn from a subscription's wallets: none is promised.
+        assert "No credits yet" in text and "charges as requests are settled" not in text
+
+
 def test_ledger_lists_credits_newest_first_with_their_notes(owner_client, account_a):
     first = credit(account_a, "purchased", "10", note="top-up #1")
     second = credit(account_a, "reward", "2", note="welcome bonus")
