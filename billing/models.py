@@ -24,6 +24,12 @@ TOKEN_FEE_ITEMS = (
 )
 COUNT_FEE_ITEMS = ("web_search", "image")
 FEE_ITEMS = TOKEN_FEE_ITEMS + COUNT_FEE_ITEMS
+# How a rate is labelled wherever it is shown (the cost popover, the details page).
+RATE_UNITS = {
+    **dict.fromkeys(TOKEN_FEE_ITEMS, "$/M tokens"),
+    "web_search": "$/request",
+    "image": "$/image",
+}
 INPUT_FEE_ITEMS = (
     "prompt",
     "input_cache_read",

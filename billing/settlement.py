@@ -10,6 +10,15 @@ batch rolls back its rows, ratings, charges and balance changes together.
 Wallet rows are locked (SELECT ... FOR UPDATE, in account then wallet order) for the rest of
 the transaction, so concurrent batches for one account queue on its wallets instead of
 overdrawing them, and never deadlock.
+
+A charge and its ledger lines are dated when the wallets moved: at ingestion, which for live
+traffic is seconds after the generation's createdAt. Not at createdAt itself: a record that
+arrives late (a gateway catching up, import_generations of last month's logs) is drawn from
+today's balance, and its line's "balance after" follows the lines settled before it; dated
+at its createdAt it would sit among lines of last month whose balances it never saw, and the
+ledger would no longer read as a running balance. A replayed history (the demo) is settled
+as it would have been live, in createdAt order: `replay` dates each charge at its
+generation's createdAt, and the credits that fund it are dated before (credit's `at`).
 """
 
 from decimal import Decimal
@@ -58,9 +67,10 @@ ENTRY_FIELDS = (
 )
 
 
-def settle(generations):
+def settle(generations, *, replay=False):
     """Settles freshly created generations (must run in their transaction). Updates each
-    generation's nonpayment_amount and real_amount in memory and in the database."""
+    generation's nonpayment_amount and real_amount in memory and in the database. Charges
+    and ledger lines are dated now, or with replay at each generation's created_at."""
     payg = [
         g
         for g in generations
@@ -85,7 +95,7 @@ def settle(generations):
                     g.nonpayment_amount,
                     status,
                     Charge.Source.GATEWAY,
-                    now,
+                    g.created_at if replay else now,
                 )
             )
         else:
@@ -100,6 +110,7 @@ def settle(generations):
         source = Charge.Source.WALLETS.value
         for g in sorted(ours, key=lambda g: (g.created_at, g.generation_id)):
             account_id, bill = g.account_id, g.bill_amount
+            at = g.created_at if replay else now
             remaining = bill if bill > ZERO else ZERO
             drawn = []
             for kind in kinds:
@@ -117,7 +128,7 @@ def settle(generations):
                             wallet.balance,
                             g.pk,
                             f"{g.generation_id} · {g.model_slug}",
-                            now,
+                            at,
                         )
                     )
                 drawn.append(take)
@@ -135,7 +146,7 @@ def settle(generations):
                     remaining,
                     unpaid_status if remaining else settled_status,
                     source,
-                    now,
+                    at,
                 )
             )
         for wallet in wallets.values():
@@ -162,10 +173,11 @@ def settle(generations):
 MAX_BALANCE = Decimal(10) ** 13
 
 
-def credit(account, kind, amount, note=""):
-    """Adds amount (> 0) to one of the account's wallets. Returns the LedgerEntry. Raises
-    ValueError, and credits nothing, for an amount that is not positive or that would take
-    the balance to MAX_BALANCE."""
+def credit(account, kind, amount, note="", *, at=None):
+    """Adds amount (> 0) to one of the account's wallets. Returns the LedgerEntry, dated now
+    or `at` (a replayed history's credit, see the module's docstring). Raises ValueError,
+    and credits nothing, for an amount that is not positive or that would take the balance
+    to MAX_BALANCE."""
     amount = Decimal(amount)
     if not amount.is_finite() or amount <= 0:
         raise ValueError("amount must be a positive number")
@@ -178,7 +190,7 @@ def credit(account, kind, amount, note=""):
             )
         wallet.balance += amount
         wallet.save(update_fields=["balance", "updated_at"])
-        return LedgerEntry.objects.create(
+        entry = LedgerEntry.objects.create(
             account=account,
             wallet=wallet,
             entry_type=LedgerEntry.Type.CREDIT,
@@ -186,6 +198,11 @@ def credit(account, kind, amount, note=""):
             balance_after=wallet.balance,
             note=note,
         )
+        if at is not None:
+            # created_at is auto_now_add, which overrides any value given to create().
+            LedgerEntry.objects.filter(pk=entry.pk).update(created_at=at)
+            entry.created_at = at
+        return entry
 
 
 def balances(account):

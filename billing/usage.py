@@ -170,14 +170,15 @@ def usage_report(account, *, dimension="model", days=DEFAULT_DAYS, zone=dt.UTC, 
 
 @dataclass
 class Chart:
-    width: int
-    height: int
-    left: int
-    top: int
-    right: int
-    plot_height: int
-    baseline: int
-    bar_width: Decimal
+    """A stacked bar chart of daily cost that fills its card at any width. Across, bars and
+    day labels are placed in percent of the plot's width (the SVG has no viewBox, so it
+    stretches with its card and nothing in it is scaled); down, in CSS pixels of a fixed
+    height. Text is therefore always drawn at its CSS size: 11 px on a phone as on a wide
+    screen, where a viewBox scaled to a 390 px screen drew it at 4 px."""
+
+    height: int  # of the plot, CSS px
+    baseline: int  # y of the zero line
+    bar_width: Decimal  # percent
     bars: list
     ticks: list
     x_labels: list
@@ -196,13 +197,16 @@ def _px(value):
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-def chart(report, width=960, height=260):
-    """Geometry of a stacked bar chart of daily cost, in SVG user units. Everything is
-    Decimal, pixel positions included (rounded to 0.01), so no cost passes through a float."""
-    # top leaves a line above the highest tick for the "USD" axis title.
-    left, right, top, bottom = 64, 12, 30, 40
-    plot_width, plot_height = width - left - right, height - top - bottom
-    baseline = top + plot_height
+def _pct(value):
+    return Decimal(value).quantize(Decimal("0.001"))
+
+
+def chart(report, height=220):
+    """Geometry of a stacked bar chart of daily cost: x in percent, y in px. Everything is
+    Decimal, positions included, so no cost passes through a float."""
+    top = 8  # room for the top tick's label, drawn centred on its line
+    baseline = height - 1
+    plot_height = baseline - top
     named = [p for p in report.parts if p.usage.cost > 0][:CHART_SERIES]
     series = [{"index": i, "label": p.label} for i, p in enumerate(named)]
     other_index = len(named)
@@ -214,16 +218,21 @@ def chart(report, width=960, height=260):
     step = _nice_step(maximum)
     ticks_count = max(1, math.ceil(maximum / step)) if maximum > 0 else 4
     axis_max = step * ticks_count
+    # An axis label is a round scale mark, not an amount: "0.02", "2.5", "12,500" rather
+    # than six decimals, which would only widen the axis.
     ticks = [
-        {"value": step * k, "y": _px(baseline - Decimal(plot_height) * k / ticks_count)}
+        {
+            "label": format((step * k).normalize(), ",f"),
+            "y": _px(baseline - Decimal(plot_height) * k / ticks_count),
+        }
         for k in range(ticks_count + 1)
     ]
 
-    slot = Decimal(plot_width) / len(report.days)
-    bar_width = _px(slot * Decimal("0.72"))
+    slot = Decimal(100) / len(report.days)
+    bar_width = _pct(slot * Decimal("0.72"))
     bars, x_labels = [], []
     for i, day in enumerate(report.days):
-        x = _px(left + i * slot + (slot - bar_width) / 2)
+        x = _pct(i * slot + (slot - bar_width) / 2)
         stack = [Decimal(0)] * (other_index + 1)
         for part in day.parts:
             stack[index_of.get(part.value, other_index)] += part.usage.cost
@@ -238,16 +247,12 @@ def chart(report, width=960, height=260):
                 {"series": index, "label": label, "cost": cost, "y": _px(y), "h": _px(h)}
             )
         bars.append({"day": day, "x": x, "segments": segments})
-        # Every fifth day is labelled, counted back from today so today always is.
+        # Every fifth day is labelled, counted back from today so today always is. Today's
+        # label, centred on its bar, runs a little past the plot into the card's padding.
         if (len(report.days) - 1 - i) % 5 == 0:
-            x_labels.append({"day": day.day, "x": _px(left + i * slot + slot / 2)})
+            x_labels.append({"day": day.day, "x": _pct(i * slot + slot / 2)})
     return Chart(
-        width=width,
         height=height,
-        left=left,
-        top=top,
-        right=left + plot_width,
-        plot_height=plot_height,
         baseline=baseline,
         bar_width=bar_width,
         bars=bars,

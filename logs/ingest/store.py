@@ -60,13 +60,14 @@ class Outcome:
         return out
 
 
-def ingest(records, *, price_book=None):
+def ingest(records, *, price_book=None, replay=False):
     """Validates and stores records: raw JSON bytes (one record each, as the API and the
     import read them) or parsed objects. Returns one Outcome per record, in input order.
     Valid records are stored even when others are rejected; a record is either stored whole
-    (generation, stages, rating) or not at all."""
+    (generation, stages, rating) or not at all. replay: the records are a history being
+    played back (the demo), settled as of their createdAt (billing.settlement.settle)."""
     with collector_paused():
-        return _ingest(records, price_book)
+        return _ingest(records, price_book, replay)
 
 
 def analyze_ingested_tables():
@@ -131,7 +132,7 @@ def collector_paused():
                 gc.enable()
 
 
-def _ingest(records, price_book):
+def _ingest(records, price_book, replay=False):
     outcomes = [None] * len(records)
     parsed = []
     for index, item in enumerate(records):
@@ -148,7 +149,7 @@ def _ingest(records, price_book):
         partitions.ensure(days)
         try:
             with transaction.atomic():
-                _store(parsed, outcomes, price_book)
+                _store(parsed, outcomes, price_book, replay)
         except (IntegrityError, psycopg.errors.CheckViolation) as error:
             # "no partition of relation ... found for row": a prune dropped a day this
             # process thought it had (a late record for a pruned day). Make it; once.
@@ -157,7 +158,7 @@ def _ingest(records, price_book):
             partitions.forget()
             partitions.ensure(days)
             with transaction.atomic():
-                _store(parsed, outcomes, price_book)
+                _store(parsed, outcomes, price_book, replay)
     return outcomes
 
 
@@ -170,7 +171,7 @@ def _foreign_key_error(index, record):
     )
 
 
-def _store(parsed, outcomes, price_book):
+def _store(parsed, outcomes, price_book, replay=False):
     # Keys already owned by another account are rejected before anything is written, so a
     # rejected record creates no account either. (The check after creating keys below
     # catches the rare race of two first sightings at once.)
@@ -276,7 +277,7 @@ def _store(parsed, outcomes, price_book):
     # short, so two batches of one account still mostly run side by side. A facet's row is
     # locked only on the day's first sight of it, so it goes with them.
     add_facets(created)
-    settle(created)
+    settle(created, replay=replay)
     write_rollups(rollups)
 
 

@@ -1,11 +1,14 @@
-"""Formatting for the console: numbers, money, finish reasons. Plain text only; the
-templates' autoescape does the escaping."""
+"""Formatting for the console: numbers, money, rates, finish reasons. Plain text for the
+templates' autoescape to escape; the one exception, usd_title, builds its attribute with
+format_html."""
 
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import format_html
 
+from billing.models import RATE_UNITS
 from logs.record.values import amount_string
 from zenlogs.sealed import seal
 
@@ -18,11 +21,6 @@ def sealed(pk):
     return seal(pk)
 
 
-SIX = Decimal("0.000001")
-# Room for any sum of amounts shown (HourlyRollup.cost holds 38 digits, and the usage page
-# and the summary strip add rollups up): the default context's 28 digits made quantize fail
-# from 10**22 on.
-_WIDE = Context(prec=60)
 FINISH_CLASSES = {
     "stop": "ok",
     "end_turn": "ok",
@@ -49,17 +47,73 @@ def _grouped(value):
     return intcomma(value)
 
 
+MICRO = Decimal("0.000001")
+
+
+def _money(value):
+    """value as an exact Decimal, or None for an unknown amount. Only Decimal, int and the
+    text of a number are taken: a float has already lost the exact amount, so one reaching
+    a page is a bug to find, not a figure to show."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("money is Decimal, never float")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value}")
+    return amount
+
+
+def _shown(amount):
+    """amount rounded to the micro-dollar, half-up: the rating engine's one rule
+    (billing/rating.py), so a figure the engine computed is shown as it is. The context's
+    precision follows the amount's size, so any sum (rollups add up beyond MAX_MONEY) is
+    rounded at the sixth decimal and never by the default context's 28 digits."""
+    digits = max(amount.adjusted(), 0) + 8
+    rounded = amount.quantize(MICRO, rounding=ROUND_HALF_UP, context=Context(prec=digits))
+    return rounded if rounded else rounded.copy_abs()  # no "-0.000000"
+
+
 @register.filter
 def usd(value):
-    """Up to 6 decimals, trailing zeros trimmed to at least 2: 0.051006, 0.0015, 3.00.
-    None (unknown cost) is an em dash."""
-    if value is None or value == "":
+    """Every USD amount the console shows: exactly 6 decimals (one micro-dollar), thousands
+    grouped, a leading "-" for a negative (a ledger's debit): 0.051006, 0.001500, 12.000000,
+    -1,234.500000. More than 6 decimals are rounded half-up (0.0000005 -> 0.000001); the
+    exact amount stays in the raw metadata and, where rounding changed it, in the title
+    that {% usd_title %} writes. None (unknown cost) is an em dash. Money only: exports and
+    the API write exact amounts, never this."""
+    amount = _money(value)
+    if amount is None:
         return "—"
-    amount = Decimal(value).quantize(SIX, rounding=ROUND_HALF_UP, context=_WIDE)
-    sign = "-" if amount < 0 else ""
-    text = format(amount.copy_abs(), "f").rstrip("0")  # abs() would round to 28 digits
-    whole, _, frac = text.partition(".")
-    return f"{sign}{_grouped(int(whole))}.{frac.ljust(2, '0')}"
+    text = format(_shown(amount), "f")  # "f" never switches to an exponent
+    sign = "-" if text.startswith("-") else ""
+    whole, _, micros = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}.{micros}"
+
+
+def usd_exact(value):
+    """The exact amount, when usd rounded it: "0.00000049" for a shown 0.000000; otherwise
+    "" (nothing was lost)."""
+    amount = _money(value)
+    if amount is None or _shown(amount) == amount:
+        return ""
+    return amount_string(amount)
+
+
+@register.simple_tag
+def usd_title(value):
+    """{% usd_title amount %} inside a tag: ` title="exact: 0.00000049 USD"` where usd rounds
+    the amount, nothing otherwise. format_html escapes the value (a number we formatted)."""
+    exact = usd_exact(value)
+    return format_html(' title="exact: {} USD"', exact) if exact else ""
+
+
+@register.filter
+def rate_unit(fee_item_code):
+    """What a rating detail's rate is per: "$/M tokens" for a token item, "$/request" for
+    web_search, "$/image" for image; "" for an item the price tables do not know (a
+    gateway's own), whose unit we cannot tell."""
+    return RATE_UNITS.get(fee_item_code, "")
 
 
 @register.filter

@@ -77,14 +77,14 @@ def test_acceptance_billing_page_shows_the_draw_from_each_wallet_and_the_balance
     assert response.status_code == 200
     body = response.content.decode()
     text = _text(body)
-    assert "Reward Credits 0.00" in text
+    assert "Reward Credits 0.000000" in text
     assert "Purchased Credits 0.958994" in text
     assert "Total 0.958994" in text
     # Newest first: the purchased draw (made after the reward one), then the reward draw,
     # then the two credits.
     assert "Charge Purchased Credits -0.041006 0.958994 ACCEPT-1 Settled" in text
-    assert "Charge Reward Credits -0.01 0.00 ACCEPT-1 Settled" in text
-    assert text.index("-0.041006") < text.index("-0.01 ") < text.index("+1.00")
+    assert "Charge Reward Credits -0.010000 0.000000 ACCEPT-1 Settled" in text
+    assert text.index("-0.041006") < text.index("-0.010000") < text.index("+1.000000")
     assert body.count('href="/logs/ACCEPT-1/"') == 2
 
 
@@ -92,12 +92,12 @@ def test_acceptance_cost_popover_shows_reward_then_purchased_and_settled(owner_c
     body = owner_client.get("/logs/").content.decode()
     popover = _popover(body, acceptance)
     text = _text(popover)
-    assert "Reward Credits 0.01 Purchased Credits 0.041006 Status Settled" in text
+    assert "Reward Credits 0.010000 Purchased Credits 0.041006 Status Settled" in text
     assert text.index("Reward Credits") < text.index("Purchased Credits")
     assert "Unpaid" not in text
     # The rating details stay below the split.
-    assert text.index("Settled") < text.index("prompt 3 0.049581")
-    assert "completion 15 0.001425" in text
+    assert text.index("Settled") < text.index("prompt 3 $/M tokens 0.049581")
+    assert "completion 15 $/M tokens 0.001425" in text
     assert "Total 0.051006" in text
 
 
@@ -105,7 +105,7 @@ def test_acceptance_details_page_shows_the_split_and_status(owner_client, accept
     body = owner_client.get("/logs/ACCEPT-1/").content.decode()
     text = _text(_billing_block(body))
     assert "billAmount 0.051006" in text
-    assert "Settlement Reward Credits 0.01 Purchased Credits 0.041006 Status Settled" in text
+    assert "Settlement Reward Credits 0.010000 Purchased Credits 0.041006 Status Settled" in text
 
 
 # ----------------------------------------------------------------------------- popover
@@ -115,7 +115,8 @@ def test_a_charge_the_wallets_cannot_cover_is_unpaid_with_the_shortfall(owner_cl
     credit(account_a, "reward", "0.01")
     generation = store(make_record(nativeFeeTokens=EXAMPLE["nativeFeeTokens"]))[0]
     text = _text(_popover(owner_client.get("/logs/").content.decode(), generation))
-    assert "Reward Credits 0.01 Purchased Credits 0.00 Status Unpaid Unpaid 0.041006" in text
+    split = "Reward Credits 0.010000 Purchased Credits 0.000000"
+    assert f"{split} Status Unpaid Unpaid 0.041006" in text
     assert "Settled" not in text
 
 
@@ -153,8 +154,8 @@ def test_billing_page_shows_the_plan_and_both_wallets_before_any_credit(owner_cl
     body = owner_client.get("/billing/").content.decode()
     text = _text(body)
     assert "Plan Pay as you go" in text
-    assert "Reward Credits 0.00" in text and "Purchased Credits 0.00" in text
-    assert "Total 0.00" in text
+    assert "Reward Credits 0.000000" in text and "Purchased Credits 0.000000" in text
+    assert "Total 0.000000" in text
     assert "No credits or charges yet" in text
     assert 'aria-current="page">Billing</a>' in body
 
@@ -166,7 +167,21 @@ def test_subscription_account_is_told_charges_are_not_drawn(owner_client, accoun
     text = _text(owner_client.get("/billing/").content.decode())
     assert "Plan Subscription" in text
     assert "charges are not drawn from these wallets" in text
-    assert "Reward Credits 5.00" in text
+    assert "Reward Credits 5.000000" in text
+
+
+@pytest.mark.parametrize("plan", [Account.Plan.SUBSCRIPTION, Account.Plan.PAY_AS_YOU_GO])
+def test_an_empty_ledger_speaks_to_the_customer_not_to_an_operator(owner_client, account_a, plan):
+    account_a.plan = plan
+    account_a.save()
+    store(make_record(nativeFeeTokens=EXAMPLE["nativeFeeTokens"]))  # charges nothing: no credit
+    body = owner_client.get("/billing/").content.decode()
+    text = _text(body)
+    assert "Credits appear here when they are added to your account" in text
+    assert "manage.py" not in body and "ACCOUNT_ID" not in body and "<code>" not in body
+    if plan == Account.Plan.SUBSCRIPTION:
+        # No charge is ever drawn from a subscription's wallets: none is promised.
+        assert "No credits yet" in text and "charges as requests are settled" not in text
 
 
 def test_ledger_lists_credits_newest_first_with_their_notes(owner_client, account_a):
@@ -176,9 +191,9 @@ def test_ledger_lists_credits_newest_first_with_their_notes(owner_client, accoun
     body = owner_client.get("/billing/").content.decode()
     assert _entry_ids(body) == [third.pk, second.pk, first.pk]
     text = _text(body)
-    assert "Credit Purchased Credits +5.00 15.00 top-up #2" in text
-    assert "Credit Reward Credits +2.00 2.00 welcome bonus" in text
-    assert "Purchased Credits 15.00" in text and "Total 17.00" in text
+    assert "Credit Purchased Credits +5.000000 15.000000 top-up #2" in text
+    assert "Credit Reward Credits +2.000000 2.000000 welcome bonus" in text
+    assert "Purchased Credits 15.000000" in text and "Total 17.000000" in text
 
 
 @pytest.fixture

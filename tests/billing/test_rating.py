@@ -128,7 +128,12 @@ def test_rollup_hours_are_utc_hours_whatever_the_offset(owner):
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [("-0.041006", "-0.041006"), ("-1234.5", "-1,234.50"), ("0.0000004", "0.00"), ("12", "12.00")],
+    [
+        ("-0.041006", "-0.041006"),
+        ("-1234.5", "-1,234.500000"),
+        ("0.0000004", "0.000000"),
+        ("12", "12.000000"),
+    ],
 )
 def test_usd_keeps_the_sign_and_six_places(value, shown):
     from logs.templatetags.console import usd

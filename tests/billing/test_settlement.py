@@ -2,10 +2,12 @@
 generation is settled exactly once; balances add up."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +190,49 @@ def test_balance_identity_holds_for_any_sequence_of_credits_and_charges(account_
         assert charge.reward_amount + charge.purchased_amount + charge.nonpayment_amount == (
             charge.bill_amount
         )
+
+
+# ----------------------------------------------------------------------------- ledger times
+
+
+def test_a_live_charge_is_dated_when_the_wallets_moved_even_for_an_old_record(account_a):
+    credit(account_a, "purchased", "1")
+    before = timezone.now()
+    generation = store(_spec_call(createdAt="2025-08-22T02:49:18+00:00"))[0]
+    line = LedgerEntry.objects.get(generation=generation)
+    # Drawn from today's balance, so dated today, after the credit it follows.
+    assert line.created_at >= before
+    assert Charge.objects.get(generation=generation).created_at >= before
+
+
+def test_a_replayed_history_is_settled_as_of_each_generations_time(account_a):
+    start = datetime(2025, 8, 1, tzinfo=UTC)
+    credit(account_a, "reward", "0.06", at=start)
+    credit(account_a, "purchased", "1", at=start + timedelta(seconds=1))
+    times = [start + timedelta(days=d, hours=d) for d in (3, 1, 2)]  # out of order in the batch
+    records = [_spec_call(createdAt=t.isoformat()) for t in times]
+    assert all(o.status == "created" for o in ingest(records, replay=True))
+    lines = list(LedgerEntry.objects.for_account(account_a).order_by("created_at", "id"))
+    assert [line.created_at for line in lines] == [
+        start,
+        start + timedelta(seconds=1),
+        times[1],  # the first charge takes the reward's 0.06: 0.051006 ...
+        times[2],  # ... then the rest of it, 0.008994, and purchased credits
+        times[2],
+        times[0],
+    ]
+    charged = {c.generation.created_at: c.created_at for c in Charge.objects.all()}
+    assert all(generation_time == when for generation_time, when in charged.items())
+    # Read in time order, each wallet's lines are a running balance.
+    for kind in ("reward", "purchased"):
+        balance = Decimal(0)
+        for line in (line for line in lines if line.wallet.kind == kind):
+            balance += line.amount
+            assert line.balance_after == balance
+
+
+def test_a_credit_can_be_dated(account_a):
+    when = datetime(2025, 8, 1, 12, tzinfo=UTC)
+    entry = credit(account_a, "reward", "2", note="Welcome bonus", at=when)
+    assert LedgerEntry.objects.get(pk=entry.pk).created_at == entry.created_at == when
+    assert credit(account_a, "reward", "1").created_at > when

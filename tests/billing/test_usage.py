@@ -4,7 +4,7 @@ read from the hourly rollups only, and equal to the raw sums of the generations.
 import re
 import zoneinfo
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -132,9 +132,9 @@ def test_page_shows_the_30_day_totals_and_each_day(owner_client, spread, account
     totals = _totals(body)
     assert totals["requests"] == f"{requests:,}"
     assert totals["input_tokens"] == f"{sum(v[1] for v in raw.values()):,}"
-    assert totals["cost"] == f"{cost.quantize(Decimal('0.000001')).normalize():f}"
+    assert totals["cost"] == f"{cost.quantize(Decimal('0.000001')):,f}"  # six decimals
     assert "Days are in UTC" in body
-    assert len(re.findall(r'<tbody data-day="', body)) == 30
+    assert len(re.findall(r'class="day[^"]*" data-day="', body)) == 30
     for model, _ in MODELS:
         assert f'<tr data-value="{model}">' in body
     assert "secret/other-account-model" not in body
@@ -157,6 +157,49 @@ def test_chart_is_an_accessible_svg_with_a_tooltip_per_bar(owner_client, spread)
     assert re.search(r'<rect class="series-0" [^>]*><title>[^<]+: [\d.,]+ USD</title>', svg)
     assert "style=" not in svg and "<script" not in body.replace('<script src="', "")
     assert ">anthropic/claude-sonnet-4</li>" in body  # the legend
+
+
+def test_the_per_day_breakdown_is_collapsed_by_day_with_the_days_totals_in_its_summary(
+    owner_client, spread, account_a
+):
+    body = owner_client.get("/billing/usage/").content.decode()
+    raw = _brute_force(account_a, "all", UTC, spread)
+    by_model = _brute_force(account_a, "model", UTC, spread)
+    day_block = r'<details class="day" data-day="([\d-]+)"([^>]*)>(.*?)</details>'
+    days = re.findall(day_block, body, re.S)
+    assert {date.fromisoformat(day) for day, _, _ in days} == {day for day, _ in raw}
+    for day, attributes, block in days:
+        assert "open" not in attributes  # collapsed: one line a day until opened
+        summary = block[block.index("<summary>") : block.index("</summary>")]
+        figures = re.findall(r'<span class="num"[^>]*>([^<]+)</span>', summary)
+        requests, input_tokens, output_tokens, cost = raw[(date.fromisoformat(day), "")]
+        assert figures == [
+            f"{requests:,}",
+            f"{input_tokens:,}",
+            f"{output_tokens:,}",
+            f"{cost.quantize(Decimal('0.000001')):,f}",
+        ]
+        # Under it, the day's breakdown, one row per model of the day.
+        models = {v for (d, v) in by_model if d == date.fromisoformat(day)}
+        assert set(re.findall(r'<tr class="day-part" data-value="([^"]+)"', block)) == models
+    empty = re.findall(r'<div class="day day-empty" data-day="([\d-]+)"', body)
+    assert len(empty) + len(days) == 30 and "<details" not in "".join(empty)
+
+
+def test_the_chart_stretches_across_its_card_in_percent(owner_client, spread):
+    response = owner_client.get("/billing/usage/")
+    chart = response.context["chart"]
+    assert len(chart.bars) == 30
+    first, last = chart.bars[0], chart.bars[-1]
+    # The bars span the plot's whole width, evenly: 100% over 30 days.
+    assert Decimal(0) < first["x"] < Decimal("1.0")
+    assert Decimal(99) < last["x"] + chart.bar_width < Decimal(100)
+    assert [label["x"] for label in chart.x_labels][-1] == Decimal("98.333")
+    body = response.content.decode()
+    plot = body[body.index('<svg class="plot"') : body.index("</svg>")]
+    # No viewBox: nothing in it is scaled, so its text keeps its CSS size at any width.
+    assert "viewBox" not in plot and 'width="100%"' in plot
+    assert re.search(r'<rect class="series-\d" x="[\d.]+%" y="[\d.]+" width="[\d.]+%"', plot)
 
 
 def test_days_follow_the_viewers_time_zone(owner_client, spread, account_a):

@@ -38,7 +38,7 @@ def _cost_panel(page, generation_id):
 def test_pay_as_you_go_cost_popover_shows_the_wallet_split_and_status(login_page, charged):
     page = login_page("owner")
     text = _cost_panel(page, "BILL-1")
-    assert "Reward Credits\n0.01" in text
+    assert "Reward Credits\n0.010000" in text
     assert "Purchased Credits\n0.041006" in text
     assert "Status\nSettled" in text
     assert text.index("Reward Credits") < text.index("Purchased Credits") < text.index("prompt")
@@ -63,7 +63,7 @@ def test_billing_page_shows_the_balance_left_after_the_charge(login_page, charge
         card = balances.locator(f"[data-wallet={wallet}]")
         return card.locator(".label").text_content(), card.locator(".value").inner_text()
 
-    assert shown("reward") == ("Reward Credits", "0.00")
+    assert shown("reward") == ("Reward Credits", "0.000000")
     assert shown("purchased") == ("Purchased Credits", "0.958994")
     assert shown("total") == ("Total", "0.958994")
 

@@ -77,9 +77,11 @@ def test_billing_block_lists_rating_details_with_tokens_rates_and_amounts(owner_
     body = owner_client.get(_url(full)).content.decode()
     billing = body[body.index('id="billing"') :]
     billing = billing[: billing.index("</section>")]
-    assert '<td>prompt</td><td class="num">16,527</td><td class="num">3</td>' in billing
+    unit = '<span class="unit">$/M tokens</span>'
+    rate = '<td class="num rate">'
+    assert f'<td>prompt</td><td class="num">16,527</td>{rate}3 {unit}</td>' in billing
     assert '<td class="num">0.049581</td>' in billing
-    assert '<td>completion</td><td class="num">95</td><td class="num">15</td>' in billing
+    assert f'<td>completion</td><td class="num">95</td>{rate}15 {unit}</td>' in billing
     assert "billAmount</dt><dd>0.051006" in billing
 
 

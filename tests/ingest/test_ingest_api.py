@@ -112,8 +112,8 @@ def test_database_unavailable_is_503_with_retry_after_and_writes_nothing(
 ):
     real_settle = __import__("logs.ingest.store", fromlist=["settle"]).settle
 
-    def broken(generations):
-        real_settle(generations)  # rows are written by now, inside the transaction
+    def broken(generations, **options):
+        real_settle(generations, **options)  # rows are written by now, inside the transaction
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr("logs.ingest.store.settle", broken)

@@ -407,9 +407,9 @@ def test_ten_thousand_of_the_biggest_numbers_in_one_hour_still_show_everywhere(
 @pytest.mark.parametrize(
     ("amount", "text"),
     [
-        (Decimal(10) ** 27, f"1,{'000,' * 8}000.00"),
-        (-Decimal("9999999999999.99") * 10**14, f"-999,999,999,999,999,{'000,' * 3}000.00"),
-        (Decimal("9999999999999.99"), "9,999,999,999,999.99"),
+        (Decimal(10) ** 27, f"1,{'000,' * 8}000.000000"),
+        (-Decimal("9999999999999.99") * 10**14, f"-999,999,999,999,999,{'000,' * 3}000.000000"),
+        (Decimal("9999999999999.99"), "9,999,999,999,999.990000"),
     ],
 )
 def test_money_is_written_out_however_large_a_sum_grows(amount, text):

@@ -159,6 +159,29 @@ def test_acme_pays_from_its_credited_wallets(loaded):
     assert not Charge.objects.exclude(account__external_id=ACME).exists()
 
 
+def test_demo_ledger_lines_carry_the_times_of_the_charges_they_record(loaded):
+    charges = LedgerEntry.objects.filter(account__external_id=ACME, entry_type="charge")
+    lines = list(charges.select_related("generation"))
+    assert len(lines) > 100
+    assert all(line.created_at == line.generation.created_at for line in lines)
+    # Spread over the load's 30 days, not all at the moment it ran.
+    days = {line.created_at.date() for line in lines}
+    assert len(days) >= 20
+    # The credits they draw on come first, and the ledger, read in time order, is each
+    # wallet's running balance.
+    ledger = list(
+        LedgerEntry.objects.filter(account__external_id=ACME)
+        .select_related("wallet")
+        .order_by("created_at", "id")
+    )
+    assert [e.entry_type for e in ledger[:2]] == ["credit", "credit"]
+    assert ledger[1].created_at < min(line.created_at for line in lines)
+    balance = {"reward": Decimal(0), "purchased": Decimal(0)}
+    for entry in ledger:
+        balance[entry.wallet.kind] += entry.amount
+        assert entry.balance_after == balance[entry.wallet.kind]
+
+
 def test_generations_span_the_last_days_with_the_newest_a_moment_ago(db):
     _load("--count", "200", "--days", "7", "--without-payloads")
     now = timezone.now()

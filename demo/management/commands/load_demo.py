@@ -4,7 +4,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -89,7 +89,9 @@ class Command(BaseCommand):
             raise CommandError("--payload-share must be between 0 and 1")
         workers = self._workers(workers, count)
         started = time.monotonic()
-        self._set_up_accounts(count)
+        now = timezone.now()
+        # Funded just before the first record, so every charge has credits to draw on.
+        self._set_up_accounts(count, funded_at=now - timedelta(days=days, minutes=2))
 
         with_payloads = not without_payloads
         example = None
@@ -100,7 +102,7 @@ class Command(BaseCommand):
             )
         job = _Job(
             count - 1 if example else count,
-            timezone.now(),
+            now,
             days,
             seed,
             with_payloads and payload_share > 0,
@@ -148,7 +150,7 @@ class Command(BaseCommand):
         """Yields (status counts, rejections, size) per ingested batch."""
         _start_worker(job)
         if example is not None:
-            yield _tally(ingest([example], price_book=_worker.price_book), 1)
+            yield _tally(ingest([example], price_book=_worker.price_book, replay=True), 1)
         if workers == 1:
             for start_stop in ranges:
                 yield _load_range(start_stop)
@@ -160,7 +162,7 @@ class Command(BaseCommand):
             yield from pool.imap_unordered(_load_range, ranges)
 
     @transaction.atomic
-    def _set_up_accounts(self, count):
+    def _set_up_accounts(self, count, funded_at):
         # Ingest would create these on first sight, named by their ids; naming them first
         # (and again on every run) gives the console real names from the start.
         user, created = get_user_model().objects.get_or_create(username=DEMO_USER)
@@ -177,18 +179,18 @@ class Command(BaseCommand):
                 )
             Membership.objects.get_or_create(user=user, account=account)
             if account.plan == Account.Plan.PAY_AS_YOU_GO:
-                _fund(account, count)
+                _fund(account, count, funded_at)
 
 
-def _fund(account, count):
-    """Credits a pay-as-you-go account once, so its calls settle from Reward Credits first
-    and then Purchased Credits, as the cost popover shows them. A demo call costs about a
-    cent; two cents each leaves headroom."""
+def _fund(account, count, at):
+    """Credits a pay-as-you-go account once, at `at`, so its calls settle from Reward Credits
+    first and then Purchased Credits, as the cost popover shows them. A demo call costs about
+    a cent; two cents each leaves headroom."""
     if LedgerEntry.objects.filter(account=account, entry_type=LedgerEntry.Type.CREDIT).exists():
         return
-    credit(account, Wallet.Kind.REWARD, Decimal(25), note="Welcome bonus")
+    credit(account, Wallet.Kind.REWARD, Decimal(25), note="Welcome bonus", at=at)
     purchased = max(Decimal(500), (Decimal(count) * Decimal("0.02") / 100).to_integral() * 100)
-    credit(account, Wallet.Kind.PURCHASED, purchased, note="Top-up")
+    credit(account, Wallet.Kind.PURCHASED, purchased, note="Top-up", at=at + timedelta(minutes=1))
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,9 @@ def _load_range(start_stop):
                 stop=stop,
             )
         )
-    return _tally(ingest(records, price_book=_worker.price_book), len(records))
+    # replay: the demo is thirty days of history loaded at once, settled as it would have
+    # been live, so each ledger line carries its charge's time, not the load's.
+    return _tally(ingest(records, price_book=_worker.price_book, replay=True), len(records))
 
 
 def _tally(outcomes, size):
