@@ -2,7 +2,6 @@
 a log through, and stay bounded."""
 
 import json
-import time
 
 import pytest
 from django.template.loader import render_to_string
@@ -99,9 +98,8 @@ def test_code_beyond_the_budget_stays_plain_text():
 
 def test_markdown_on_a_large_text_is_bounded():
     text = ("Some prose.\n```python\n" + "def f():\n    return 1\n" * 500 + "```\n") * 100
-    started = time.perf_counter()
     segments = render_markdown_text(text)
-    assert time.perf_counter() - started < 3
+    # Bounded by the highlight budget, not by a clock: what is highlighted stays under it.
     highlighted = sum(len(s.text) for s in segments if s.html is not None)
     assert highlighted <= 200_000
     assert len([s for s in segments if s.kind == "code"]) == 100

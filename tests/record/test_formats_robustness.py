@@ -2,7 +2,6 @@
 nested bodies, any text or JSON at all: a Conversation or None, never an exception."""
 
 import json
-import time
 
 import pytest
 from django.template.loader import render_to_string
@@ -146,14 +145,12 @@ def _five_mb_bodies():
 
 
 @pytest.mark.parametrize("body_format,body", list(_five_mb_bodies()))
-def test_a_five_megabyte_body_parses_quickly(body_format, body):
+def test_a_five_megabyte_body_parses(body_format, body):
+    # How fast is bench/detail_page.py's to say (bench/README.md), not a timed assertion that
+    # a busy machine fails.
     assert len(body) >= 5_000_000
-    started = time.perf_counter()
     parse_request(body, body_format)
     conversation = parse_response(body, body_format)
-    elapsed = time.perf_counter() - started
-    # Measured at 30-250 ms for both calls together; the bound leaves room for a slow CI.
-    assert elapsed < 2.0
     assert conversation is None or conversation.format == OPENAI_CHAT
 
 
