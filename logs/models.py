@@ -216,6 +216,11 @@ class Generation(models.Model):
     def cost_known(self):
         return self.origin_amount is not None
 
+    @property
+    def via_opentelemetry(self):
+        """Sent over OTLP (logs.otlp), which keeps the span as received under otelSpan."""
+        return "otelSpan" in (self.extra_metadata or {})
+
     def fee_tokens(self):
         return fee_tokens(self.__getattribute__, self.other_fee_tokens)
 

@@ -23,9 +23,15 @@ def attr(key, value):
     if isinstance(value, float):
         return {"key": key, "value": {"doubleValue": value}}
     if isinstance(value, list):
-        return {"key": key, "value": {"arrayValue": {"values": [attr("", v)["value"] for v in value]}}}
+        return {
+            "key": key,
+            "value": {"arrayValue": {"values": [attr("", v)["value"] for v in value]}},
+        }
     if isinstance(value, dict):
-        return {"key": key, "value": {"kvlistValue": {"values": [attr(k, v) for k, v in value.items()]}}}
+        return {
+            "key": key,
+            "value": {"kvlistValue": {"values": [attr(k, v) for k, v in value.items()]}},
+        }
     return {"key": key, "value": {"stringValue": value}}
 
 
