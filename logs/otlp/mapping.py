@@ -451,6 +451,13 @@ def _legacy_attributes(a, conversation):
             conversation["output_messages"].append(message)
 
 
+def finish_reason_of(conversation):
+    for message in conversation.get("output_messages") or []:
+        if isinstance(message, dict) and isinstance(message.get("finish_reason"), str):
+            return message["finish_reason"][:64]
+    return None
+
+
 def conversation_stages(conversation):
     """The record's stages for a conversation: the app's request as the User -> ZenMux hop,
     its answer as ZenMux -> User (the hops an app-side span sees)."""

@@ -28,6 +28,7 @@ from logs.models import PendingOtelLog
 from .mapping import (
     Refused,
     conversation_stages,
+    finish_reason_of,
     generation_id,
     is_generation,
     log_conversation,
@@ -85,6 +86,11 @@ def receive_spans(account, spans):
         conversation = conversations[gid] or waiting.get(gid)
         if conversation:
             record["stages"] = conversation_stages(conversation)
+            if "finishReason" not in record:
+                # A streamed call's span may name no finish reason; its answer does.
+                reason = finish_reason_of(conversation)
+                if reason:
+                    record["finishReason"] = record["nativeFinishReason"] = reason
     outcomes = ingest(
         [_ENCODE.encode(r) for r in records],
         price_book=price_book,
