@@ -63,7 +63,6 @@ class LogRecord:
     body: object
     resource: dict
     scope: dict = field(default_factory=dict)
-    problem: str | None = None
 
 
 # ----------------------------------------------------------------------------- protobuf

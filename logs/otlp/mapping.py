@@ -191,6 +191,16 @@ def _key_id(span):
     return _api_key_id(span.resource.get("service.name") or "") or "unknown_service"
 
 
+def key_name(span):
+    """The API key's name to show: zenlogs.api_key.name, else the service's name when the
+    service is the key."""
+    if span.attributes.get("zenlogs.api_key.id") is not None:
+        name = span.attributes.get("zenlogs.api_key.name")
+    else:
+        name = span.resource.get("service.name")
+    return name if isinstance(name, str) else None
+
+
 def _first_token_ms(span):
     seconds = _first(span.attributes, *FIRST_TOKEN_ATTRIBUTES)
     is_number = isinstance(seconds, int | float) and not isinstance(seconds, bool)

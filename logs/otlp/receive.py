@@ -21,9 +21,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.rating import PriceBook
-from logs.ingest import REJECTED, ingest
+from logs.ingest import CREATED, REJECTED, ingest
 from logs.ingest.attach import attach_stages
-from logs.models import PendingOtelLog
+from logs.ingest.redact import redact_text
+from logs.models import ApiKey, PendingOtelLog
 
 from .mapping import (
     Refused,
@@ -31,6 +32,7 @@ from .mapping import (
     finish_reason_of,
     generation_id,
     is_generation,
+    key_name,
     log_conversation,
     merge,
     span_conversation,
@@ -46,7 +48,6 @@ _ENCODE = msgspec.json.Encoder(decimal_format="number")
 class Result:
     rejected: int = 0
     errors: list = field(default_factory=list)
-    stored: list = field(default_factory=list)  # generation ids created
 
     def refuse(self, what, message):
         self.rejected += 1
@@ -63,7 +64,7 @@ class Result:
 def receive_spans(account, spans):
     result = Result()
     price_book = PriceBook()
-    records, conversations = [], {}
+    records, conversations, names = [], {}, {}
     for span in spans:
         where = f"span {span.span_id or '?'}"
         if span.problem:
@@ -78,6 +79,9 @@ def receive_spans(account, spans):
             continue
         conversations[record["generationId"]] = span_conversation(span)
         records.append(record)
+        name = key_name(span)
+        if name:
+            names[record["apiKeyId"]] = name
     if not records:
         return result
     waiting = _pending(account, list(conversations))
@@ -99,17 +103,16 @@ def receive_spans(account, spans):
     )
     bare, kept = [], set()
     for record, outcome in zip(records, outcomes, strict=True):
-        if outcome.status != REJECTED:
-            kept.add(outcome.generation_id)
         if outcome.status == REJECTED:
             first = outcome.errors[0]
             result.refuse(
                 f"span {record['otelSpan']['spanId']}", f"{first['field']} {first['message']}"
             )
-        elif outcome.status == "created":
-            result.stored.append(outcome.generation_id)
-            if "stages" not in record:
-                bare.append(outcome.generation_id)
+            continue
+        kept.add(outcome.generation_id)
+        if outcome.status == CREATED and "stages" not in record:
+            bare.append(outcome.generation_id)
+    _name_keys(account, names)
     taken = [gid for gid in waiting if gid in kept and gid not in bare]
     if bare:
         # A log record that went to pending while this export was being stored.
@@ -120,6 +123,14 @@ def receive_spans(account, spans):
     if taken:
         PendingOtelLog.objects.filter(account=account, generation_id__in=taken).delete()
     return result
+
+
+def _name_keys(account, names):
+    """Names the API keys that have none yet (zenlogs.api_key.name, or the service's own
+    name): the API Keys filter shows them. One UPDATE per name, only while it is blank."""
+    for external_id, name in sorted(names.items()):
+        keys = ApiKey.objects.filter(account=account, external_id=external_id, name="")
+        keys.update(name=redact_text(name)[:200])
 
 
 def receive_logs(account, records):
