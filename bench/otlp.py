@@ -14,6 +14,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import _setup  # noqa: F401, I001 - sets Django up; must come first
 from django.db import connections  # noqa: E402
+from ingest import _postgres_cpu  # noqa: E402 - bench/ingest.py's PostgreSQL CPU reading
 
 from billing.models import Account  # noqa: E402
 from logs.models import Generation, IngestToken  # noqa: E402
@@ -94,6 +96,22 @@ def _client(args, token, client, ready, go, results):
     results.put(time.perf_counter())
 
 
+def _workers_cpu(master):
+    """CPU seconds the gunicorn workers (the master's children) have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spans", type=int, default=20_000)
@@ -131,18 +149,31 @@ def main():
             process.start()
         ready.wait()  # every client has built its spans
         load = os.getloadavg()
+        server_before, pg_before = _workers_cpu(server.pid), _postgres_cpu()
+        clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         go.set()
         ends = [results.get() for _ in processes]
         for process in processes:
             process.join()
         elapsed = max(ends) - started
+        server_ms = (_workers_cpu(server.pid) - server_before) * 1000
+        pg_after = _postgres_cpu()
+        pg_ms = None if pg_before is None else (pg_after - pg_before) * 1000
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # The clients' CPU includes building their spans, before the clock started.
+        clients_ms = (
+            usage.ru_utime + usage.ru_stime - clients_before.ru_utime - clients_before.ru_stime
+        ) * 1000
         stored = Generation.objects.filter(account=account).count() - before
+        pg = "" if pg_ms is None else f", PostgreSQL {pg_ms / stored:.2f}"
         print(
             f"{connections['default'].vendor}: {stored:,} GenAI spans stored in {elapsed:.1f} s "
             f"= {stored / elapsed:,.0f} spans/s ({args.clients} exporter processes, batches of "
-            f"{args.batch}, {args.workers} gunicorn workers); load average before "
-            f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+            f"{args.batch}, {args.workers} gunicorn workers); CPU ms per span: server "
+            f"{server_ms / stored:.2f}{pg}, exporters (building spans included) "
+            f"{clients_ms / stored:.2f}; load average before {load[0]:.1f} {load[1]:.1f} "
+            f"{load[2]:.1f}"
         )
     finally:
         server.terminate()
