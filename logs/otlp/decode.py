@@ -18,11 +18,20 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from logs.record.codec import JSONDepthError, loads
+from logs.record.codec import (
+    UNSTORABLE_ESCAPE,
+    JSONDepthError,
+    check_depth,
+    decimal_or_raw,
+    int_or_raw,
+    reject_constant,
+    replace_unstorable,
+)
 
 
 class DecodeError(ValueError):
@@ -169,16 +178,26 @@ def logs_from_protobuf(body, limit):
 
 
 def _load_json(body):
+    """The JSON body, numbers read as the record codec reads them. OTLP/JSON spends about four
+    levels of nesting on each level of a structured value (value, kvlistValue, values, the
+    pair) and ten on the envelope, so the envelope may nest four times INGEST_MAX_DEPTH; the
+    stage bodies made of it are held to INGEST_MAX_DEPTH itself on their way in."""
     try:
-        data = loads(body.decode("utf-8"))
+        text = body.decode("utf-8")
+        data = json.loads(
+            text, parse_float=decimal_or_raw, parse_int=int_or_raw, parse_constant=reject_constant
+        )
+        check_depth(data, 4 * settings.INGEST_MAX_DEPTH + 16)
     except UnicodeDecodeError as exc:
         raise DecodeError(f"the body is not UTF-8 (byte {exc.start})") from None
-    except JSONDepthError as exc:
-        raise DecodeError(f"the body is nested too deeply: {exc}") from None
+    except (JSONDepthError, RecursionError):
+        raise DecodeError("the body is nested too deeply") from None
     except ValueError as exc:
         raise DecodeError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise DecodeError("the body must be a JSON object")
+    if UNSTORABLE_ESCAPE.search(text):
+        data = replace_unstorable(data)  # NUL and lone surrogates, as the native API does
     return data
 
 

@@ -25,6 +25,7 @@ from logs.ingest import CREATED, REJECTED, ingest
 from logs.ingest.attach import attach_stages
 from logs.ingest.redact import redact_text
 from logs.models import ApiKey, PendingOtelLog
+from logs.record.codec import replace_unstorable
 
 from .mapping import (
     Refused,
@@ -147,7 +148,8 @@ def receive_logs(account, records):
             )
             continue
         gid = generation_id(record.trace_id, record.span_id)
-        merge(halves.setdefault(gid, {}), conversation)
+        # A protobuf string may hold NUL, which PostgreSQL's jsonb (the pending row) refuses.
+        merge(halves.setdefault(gid, {}), replace_unstorable(conversation))
     if not halves:
         return result
     _drop_expired()

@@ -175,3 +175,33 @@ def test_a_database_outage_is_503_and_the_retry_is_stored_once(client, account_a
     for _ in range(2):
         assert post_json(client, "/v1/traces", token, body).status_code == 200
     assert Generation.objects.count() == 1
+
+
+def test_a_protobuf_log_record_with_nul_in_its_text_waits_and_joins(client, account_token):
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    request = ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    record.trace_id, record.span_id = bytes.fromhex(TRACE), bytes.fromhex(SPAN)
+    record.event_name = "gen_ai.client.inference.operation.details"
+    messages = record.attributes.add()
+    messages.key = "gen_ai.input.messages"
+    message = messages.value.array_value.values.add().kvlist_value
+    role = message.values.add()
+    role.key, role.value.string_value = "role", "user"
+    parts = message.values.add()
+    parts.key = "parts"
+    part = parts.value.array_value.values.add().kvlist_value
+    for key, value in (("type", "text"), ("content", "before\x00after")):
+        kv = part.values.add()
+        kv.key, kv.value.string_value = key, value
+    response = client.post(
+        "/v1/logs",
+        request.SerializeToString(),
+        content_type="application/x-protobuf",
+        HTTP_AUTHORIZATION=f"Bearer {account_token}",
+    )
+    assert response.status_code == 200
+    post_json(client, "/v1/traces", account_token, json_traces(json_span(BASE)))
+    body = json.loads(StagePayload.objects.get(stage="user_request").body)
+    assert body["input_messages"][0]["parts"][0]["content"] == "before\ufffdafter"
