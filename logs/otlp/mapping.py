@@ -13,7 +13,7 @@ import math
 import re
 from decimal import Decimal
 
-from logs.record.values import ID_RE, MAX_INT, SLUG_RE
+from logs.record.values import ID_RE, MAX_CREATED_AT, MAX_INT, MAX_THROUGHPUT, SLUG_RE
 
 from .decode import json_text
 
@@ -44,6 +44,10 @@ FIRST_TOKEN_ATTRIBUTES = (
     "llm.response.time_to_first_token",
 )
 FIRST_TOKEN_EVENTS = ("gen_ai.content.first_chunk", "first_token", "gen_ai.first_token")
+
+
+# createdAt must come before MAX_CREATED_AT; later times would not even make a datetime.
+_LAST_START_NS = int(MAX_CREATED_AT.timestamp()) * 1_000_000_000
 
 
 def generation_id(trace_id, span_id):
@@ -130,10 +134,10 @@ def span_record(span, price_book):
     if not SLUG_RE.match(provider):
         raise Refused("gen_ai.provider.name: is not a provider name")
     model = str(model)[:200]
-    slug = _model_slug(provider, model, a.get("gen_ai.request.model"), span, price_book)
-    if span.start_ns <= 0:
-        raise Refused("startTimeUnixNano: is required")
+    if not 0 < span.start_ns < _LAST_START_NS:
+        raise Refused("startTimeUnixNano: must be a time from 1970 up to 2200")
     created_at = _utc(span.start_ns)
+    slug = _model_slug(provider, model, a.get("gen_ai.request.model"), created_at, price_book)
     record = {
         "generationId": generation_id(span.trace_id, span.span_id),
         "accountId": "otlp",  # replaced by the token's account
@@ -159,7 +163,9 @@ def span_record(span, price_book):
         record["nativeTokens"] = usage
     output = (fees.get("completion") or 0) + (fees.get("internal_reasoning") or 0)
     if duration_ms:
-        record["throughput"] = f"{Decimal(output) * 1000 / Decimal(duration_ms):.2f}"
+        throughput = Decimal(output) * 1000 / Decimal(duration_ms)
+        if throughput < MAX_THROUGHPUT:  # tokens per second; absurd counts leave it unknown
+            record["throughput"] = f"{throughput:.2f}"
     reason = _finish_reason(span)
     if span.status_code == 2:  # STATUS_CODE_ERROR
         reason = reason or "error"
@@ -169,13 +175,12 @@ def span_record(span, price_book):
     return record
 
 
-def _model_slug(provider, model, request_model, span, price_book):
+def _model_slug(provider, model, request_model, at, price_book):
     """provider/model, with the model that has a price: an OpenAI response names a dated
     snapshot (gpt-4o-mini-2024-07-18) where the price table has the model it asked for."""
     slug = f"{provider}/{_slug_part(model)}"
     if request_model and request_model != model:
         asked = f"{provider}/{_slug_part(request_model)}"
-        at = _utc(max(span.start_ns, 0))
         if price_book.price(slug, at) is None and price_book.price(asked, at) is not None:
             slug = asked
     return slug[:200]

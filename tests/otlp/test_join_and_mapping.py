@@ -205,3 +205,15 @@ def test_a_protobuf_log_record_with_nul_in_its_text_waits_and_joins(client, acco
     post_json(client, "/v1/traces", account_token, json_traces(json_span(BASE)))
     body = json.loads(StagePayload.objects.get(stage="user_request").body)
     assert body["input_messages"][0]["parts"][0]["content"] == "before\ufffdafter"
+
+
+def test_impossible_times_and_counts_are_refused_or_left_unknown(client, account_token):
+    far = json_span(BASE, span="00000000000000c1")
+    far["startTimeUnixNano"] = far["endTimeUnixNano"] = "18446744073709551615"  # year 2554
+    huge = json_span({**BASE, "gen_ai.usage.output_tokens": 10**10}, span="00000000000000c2")
+    huge["endTimeUnixNano"] = str(START_NS + 1_000_000)  # 10**10 tokens in a millisecond
+    response = post_json(client, "/v1/traces", account_token, json_traces(far, huge))
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == 1 and "startTimeUnixNano" in partial["errorMessage"]
+    g = Generation.objects.get()
+    assert (g.completion, g.throughput) == (10**10, None)
