@@ -226,6 +226,8 @@ def test_the_openai_instrumentation_streamed_and_not_with_a_tool_call(
     detail = client.get(f"/logs/{called.generation_id}/").content.decode()
     assert "You are a weather bot." in detail and "Weather in Berlin?" in detail
     assert "get_weather" in detail
+    assert "Estimated from the price table, not charged" in detail
+    assert "Settlement" not in detail
     stages = {s.stage for s in StagePayload.objects.filter(generation=streamed)}
     assert stages == {"user_request", "user_response"}
     assert "Sunny in Berlin." in client.get(f"/logs/{streamed.generation_id}/").content.decode()
