@@ -7,7 +7,7 @@ import json
 import pytest
 
 from logs.models import IngestToken
-from tests.otlp.conftest import SPAN, TRACE, json_span, json_traces, post_json
+from tests.otlp.bodies import SPAN, TRACE, json_span, json_traces, post_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

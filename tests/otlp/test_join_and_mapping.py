@@ -11,7 +11,7 @@ from django.utils import timezone
 from logs.formats import parse_request, parse_response
 from logs.models import ApiKey, Generation, PendingOtelLog, StagePayload
 from logs.otlp import receive
-from tests.otlp.conftest import (
+from tests.otlp.bodies import (
     SPAN,
     START_NS,
     TRACE,

@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from billing.models import Charge
 from logs.models import Generation, IngestToken, PendingOtelLog, SearchText, StagePayload
-from tests.otlp.conftest import (
+from tests.otlp.bodies import (
     SPAN,
     TRACE,
     attr,
