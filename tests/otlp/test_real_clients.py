@@ -21,6 +21,23 @@ from logs.models import Generation, StagePayload
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def providers(live_server):
+    """Makes tracer and logger providers exporting to the live server; shuts them down after
+    the test, which closes the exporters' keep-alive connections (each holds a live-server
+    thread, and its database connection, open)."""
+    made = []
+
+    def make(token, service="shop"):
+        tracer_provider, logger_provider, exporter = _providers(live_server, token, service)
+        made.extend((tracer_provider, logger_provider))
+        return tracer_provider, logger_provider, exporter
+
+    yield make
+    for provider in made:
+        provider.shutdown()
+
+
 def _providers(live_server, token, service="shop"):
     headers = {"Authorization": f"Bearer {token}"}
     resource = Resource.create({"service.name": service})
@@ -33,8 +50,8 @@ def _providers(live_server, token, service="shop"):
     return tracer_provider, logger_provider, spans
 
 
-def test_the_sdk_protobuf_exporter_stores_a_genai_span_once(live_server, prices, account_token):
-    tracer_provider, _, _ = _providers(live_server, account_token)
+def test_the_sdk_protobuf_exporter_stores_a_genai_span_once(providers, prices, account_token):
+    tracer_provider, _, _ = providers(account_token)
     tracer = tracer_provider.get_tracer("app")
     # "handle request" is not GenAI: accepted, not stored.
     with (
@@ -79,8 +96,11 @@ def test_a_retried_export_is_stored_once(live_server, account_token):
         headers={"Authorization": f"Bearer {account_token}"},
     )
     spans = memory.get_finished_spans()
-    assert exporter.export(spans) == SpanExportResult.SUCCESS
-    assert exporter.export(spans) == SpanExportResult.SUCCESS
+    try:
+        assert exporter.export(spans) == SpanExportResult.SUCCESS
+        assert exporter.export(spans) == SpanExportResult.SUCCESS
+    finally:
+        exporter.shutdown()
     assert Generation.objects.count() == 1
 
 
@@ -164,7 +184,7 @@ def openai_server():
 
 
 @pytest.fixture
-def instrumented(monkeypatch, live_server, account_token):
+def instrumented(monkeypatch, providers, account_token):
     """The official instrumentation, content capture on. This version of it takes the
     capture mode by name; EVENT_ONLY puts the conversation on the log record alone, so the
     join of span and log record is what shows it."""
@@ -172,7 +192,7 @@ def instrumented(monkeypatch, live_server, account_token):
 
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "EVENT_ONLY")
-    tracer_provider, logger_provider, _ = _providers(live_server, account_token, "travel-app")
+    tracer_provider, logger_provider, _ = providers(account_token, "travel-app")
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
     yield tracer_provider, logger_provider
