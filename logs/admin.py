@@ -22,7 +22,7 @@ class GenerationAdmin(admin.ModelAdmin):
 
 @admin.register(IngestToken)
 class IngestTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "hint", "created_at", "last_used_at", "revoked"]
+    list_display = ["name", "account", "hint", "created_at", "last_used_at", "revoked"]
     readonly_fields = ["token_hash", "hint", "created_at", "last_used_at"]
 
 

@@ -43,7 +43,7 @@ def _error(status, message, **extra):
     return json_response({"error": message, **extra}, status=status)
 
 
-def _bearer(request):
+def bearer_token(request):
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
@@ -55,7 +55,7 @@ def _unauthorized(message):
     return response
 
 
-def _limit_bad_tokens(view):
+def limit_bad_tokens(view):
     """Counts the view's 401s (a missing, invalid or revoked token) per client address, and
     answers 429 instead of 401 once an address reached API_BAD_TOKEN_LIMIT this minute.
 
@@ -85,23 +85,23 @@ def _limit_bad_tokens(view):
     return limited
 
 
-def _touch(token):
+def touch_token(token):
     # Last use to the minute is enough, and saves a write per request.
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         type(token).objects.filter(pk=token.pk).update(last_used_at=now)
 
 
-@_limit_bad_tokens
+@limit_bad_tokens
 @require_GET
 def generation_detail(request):
-    raw = _bearer(request)
+    raw = bearer_token(request)
     if raw:
         token = ApiToken.objects.matching(raw).select_related("user").first()
         if token is None or not token.user.is_active:
             return _unauthorized("invalid or revoked token")
         user = token.user
-        _touch(token)
+        touch_token(token)
     elif request.user.is_authenticated:
         user = request.user
     else:
@@ -134,7 +134,7 @@ def _too_large(what):
     return _error(413, f"{what} is larger than {limit} bytes; send smaller batches", limit=limit)
 
 
-def _read_body(request):
+def read_body(request):
     """The request body, inflated when it is gzip, never read or inflated past
     INGEST_MAX_BYTES. Returns (body, None) or (None, error response).
 
@@ -238,7 +238,7 @@ def _inflate(stream, limit):
 def _read_records(request):
     """The request body as a list of records: one object, an array, or NDJSON.
     Returns (records, None) or (None, error response)."""
-    body, error = _read_body(request)
+    body, error = read_body(request)
     if error:
         return None, error
     # isspace, not strip: no copy of a 50 MB body to look at its first bytes.
@@ -280,10 +280,10 @@ def _read_records(request):
 
 
 @csrf_exempt
-@_limit_bad_tokens
+@limit_bad_tokens
 @require_POST
 def generations_ingest(request):
-    token = IngestToken.objects.matching(_bearer(request)).first()
+    token = IngestToken.objects.matching(bearer_token(request)).select_related("account").first()
     if token is None:
         return _unauthorized("an ingest token is required: Authorization: Bearer zl_ingest_…")
     # Reading the batch and writing ten thousand outcomes allocate as much as storing it.
@@ -298,7 +298,9 @@ def _ingest_batch(request, token):
     if not records:
         return _error(400, "the request holds no records")
     try:
-        outcomes = ingest(records)
+        # An account's token stores in its account, whatever the records say.
+        account_id = token.account.external_id if token.account is not None else None
+        outcomes = ingest(records, account_id=account_id)
     except (OperationalError, InterfaceError) as exc:
         # The transaction rolled back, so nothing is half-written; the gateway retries.
         log.warning("ingest failed, database unavailable: %s", exc)
@@ -314,7 +316,7 @@ def _ingest_batch(request, token):
             status=503,
             headers={"Retry-After": "5"},
         )
-    _touch(token)
+    touch_token(token)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in (CREATED, DUPLICATE, REJECTED)}
     if counts[REJECTED] == 0:
         status = 200

@@ -216,6 +216,11 @@ class Generation(models.Model):
     def cost_known(self):
         return self.origin_amount is not None
 
+    @property
+    def via_opentelemetry(self):
+        """Sent over OTLP (logs.otlp), which keeps the span as received under otelSpan."""
+        return "otelSpan" in (self.extra_metadata or {})
+
     def fee_tokens(self):
         return fee_tokens(self.__getattribute__, self.other_fee_tokens)
 
@@ -452,9 +457,15 @@ class _Token(models.Model):
 
 
 class IngestToken(_Token):
-    """What a gateway presents to POST generations."""
+    """What a gateway presents to POST generations. A gateway-wide token (no account) posts
+    records for whichever accounts they name; an account's token (create_ingest_token
+    --account) stores whatever it sends in its account, whatever the data claims, and is
+    the only kind the OTLP receiver (logs.otlp) takes."""
 
     prefix = "zl_ingest_"
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="ingest_tokens"
+    )
 
 
 class ApiToken(_Token):
@@ -638,3 +649,28 @@ class SearchText(models.Model):
 
     def __str__(self):
         return f"{self.generation_id}: {self.text[:40]}"
+
+
+class PendingOtelLog(models.Model):
+    """The conversation half of an OTLP generation (the `gen_ai.client.inference.operation.
+    details` log record, or the legacy per-message events) that arrived before its span.
+    The span that comes later takes it into its generation's stages and deletes it; one
+    still here after OTLP_PENDING_HOURS is dropped (logs.otlp.pending). Keyed by account and
+    generation id, so a re-sent log record is stored once and another account's cannot
+    touch it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    generation_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField(db_index=True)
+    # {"system_instructions": [...], "input_messages": [...], "output_messages": [...]}
+    conversation = models.JSONField(encoder=DecimalJSONEncoder, decoder=DecimalJSONDecoder)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "generation_id"], name="unique_pending_otel_log"
+            )
+        ]
+
+    def __str__(self):
+        return f"pending log of {self.generation_id}"

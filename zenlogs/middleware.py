@@ -92,7 +92,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        on_api = request.path.startswith("/api/")
+        on_api = request.path.startswith(("/api/", "/v1/"))  # /v1/: the OTLP receiver
         if isinstance(exception, UNAVAILABLE) or (on_api and isinstance(exception, DatabaseError)):
             log.warning("%s %s: database unavailable: %s", request.method, request.path, exception)
             return database_unavailable(request)

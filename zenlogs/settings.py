@@ -248,6 +248,8 @@ INGEST_MAX_RECORDS = _env_int("INGEST_MAX_RECORDS", 10_000, minimum=1)
 INGEST_MAX_BYTES = _env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 INGEST_MAX_STAGE_BYTES = _env_int("INGEST_MAX_STAGE_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_MAX_DEPTH = _env_int("INGEST_MAX_DEPTH", 64, minimum=4)
+# OTLP: how long a conversation (log record) waits for its span before it is dropped.
+OTLP_PENDING_HOURS = _env_int("OTLP_PENDING_HOURS", 24, minimum=1)
 # Django's default, 2.5 MB. It bounds request.body and request.POST, which only the
 # console's forms (a few KB) and the admin use: the ingest API reads its own stream up to
 # INGEST_MAX_BYTES and answers 413 as JSON beyond, so raising this for the API's sake would

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from billing import views as billing_views
 from logs import api
+from logs.otlp import views as otlp_views
 from zenlogs import views as site_views
 
 handler500 = "zenlogs.views.server_error"
@@ -28,6 +29,9 @@ urlpatterns = [
     path("api/openapi.json", api.openapi_json, name="api_openapi"),
     path("api/v1/generation", api.generation_detail, name="api_generation"),
     path("api/v1/generations", api.generations_ingest, name="api_generations"),
+    # OTLP/HTTP's default paths, so OTEL_EXPORTER_OTLP_ENDPOINT=https://host works as it is.
+    path("v1/traces", otlp_views.traces, name="otlp_traces"),
+    path("v1/logs", otlp_views.logs, name="otlp_logs"),
     path("logs/", include("logs.urls")),
     path("billing/", include("billing.urls")),
     path("admin/", admin.site.urls),

@@ -32,6 +32,8 @@ class Section:
     conversation: object = None
     notes: list = field(default_factory=list)
     too_large: bool = False
+    # What the page says when this hop has no payload.
+    missing_note: str = "not captured."
     # Characters of syntax highlighting left for everything Pretty mode renders from this
     # section's conversation (the template passes it to the logs_extras filters), so one
     # page's highlighting work stays bounded.
@@ -52,7 +54,12 @@ def load_stages(generation):
     return {p.stage: p for p in payloads}
 
 
-def build_section(key, stages, chosen, view):
+# An app-side span sees the app's request and answer, never the hops behind the provider's
+# endpoint.
+_OTEL_UNSEEN = (Stage.ORIGIN_REQUEST, Stage.ORIGIN_RESPONSE)
+
+
+def build_section(key, stages, chosen, view, via_opentelemetry=False):
     title, param, options = SECTIONS[key]
     if chosen not in options:
         # The user's own hop first; the upstream hop when the gateway didn't capture it.
@@ -64,6 +71,13 @@ def build_section(key, stages, chosen, view):
     )  # fmt: skip
     payload = section.payload
     if payload is None:
+        if via_opentelemetry:
+            section.missing_note = (
+                "not captured by OpenTelemetry."
+                if chosen in _OTEL_UNSEEN
+                else "not captured: the app's instrumentation sent no message content "
+                "(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)."
+            )
         return section
     limit = settings.DETAIL_MAX_BODY_BYTES
     section.too_large = payload.size_bytes > limit or payload.truncated

@@ -82,9 +82,10 @@ def generation_detail(request, generation_id):
         )
     view = params.cleaned_data["view"] or "pretty"
     stages = load_stages(generation)
+    otel = generation.via_opentelemetry
     sections = [
-        build_section("request", stages, params.cleaned_data["request_stage"], view),
-        build_section("response", stages, params.cleaned_data["response_stage"], view),
+        build_section("request", stages, params.cleaned_data["request_stage"], view, otel),
+        build_section("response", stages, params.cleaned_data["response_stage"], view, otel),
     ]
     marks = _search_marks(request)
     for section in sections:

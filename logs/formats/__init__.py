@@ -10,7 +10,8 @@ cannot read gives None, and the page falls back to the JSON view. Nothing here p
 texts stay plain strings for the template to autoescape. Inline media (base64 images, audio,
 files) is never kept, only its media type and size.
 
-Each API has its module (openai_chat, anthropic, openai_responses, gemini) that reads its
+Each API has its module (openai_chat, anthropic, openai_responses, gemini, and otel_genai for
+the OpenTelemetry GenAI messages an OTLP span carries) that reads its
 requests and responses and reassembles its streams; detect tells the APIs apart, sse reads SSE
 streams, and common holds the data classes and helpers they share. Code outside this package
 imports from `logs.formats` only.
@@ -27,6 +28,7 @@ from .common import (
     GEMINI,
     OPENAI_CHAT,
     OPENAI_RESPONSES,
+    OTEL_GENAI,
     ROLE_LABELS,
     Conversation,
     Message,
@@ -40,6 +42,7 @@ from .detect import _is_gemini_response, _request_format, _response_format
 from .gemini import _gemini_request, _gemini_response, _reassemble_gemini
 from .openai_chat import _openai_chat_request, _openai_chat_response
 from .openai_responses import _responses_request, _responses_response
+from .otel_genai import _otel_request, _otel_response
 from .sse import _reassemble
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "GEMINI",
     "OPENAI_CHAT",
     "OPENAI_RESPONSES",
+    "OTEL_GENAI",
     "ROLE_LABELS",
     "Conversation",
     "Message",
@@ -161,11 +165,13 @@ _REQUEST_PARSERS = {
     ANTHROPIC_MESSAGES: _anthropic_request,
     OPENAI_RESPONSES: _responses_request,
     GEMINI: _gemini_request,
+    OTEL_GENAI: _otel_request,
 }
 _RESPONSE_PARSERS = {
     OPENAI_CHAT: _openai_chat_response,
     ANTHROPIC_MESSAGES: _anthropic_response,
     OPENAI_RESPONSES: _responses_response,
     GEMINI: _gemini_response,
+    OTEL_GENAI: _otel_response,
     ERROR: _error_response,
 }

@@ -9,6 +9,7 @@ OPENAI_CHAT = "openai_chat"
 ANTHROPIC_MESSAGES = "anthropic_messages"
 OPENAI_RESPONSES = "openai_responses"
 GEMINI = "gemini"
+OTEL_GENAI = "otel_genai"
 ERROR = "error"
 
 FORMAT_LABELS = {
@@ -16,6 +17,7 @@ FORMAT_LABELS = {
     ANTHROPIC_MESSAGES: "Anthropic Messages",
     OPENAI_RESPONSES: "OpenAI Responses",
     GEMINI: "Google Gemini",
+    OTEL_GENAI: "OpenTelemetry GenAI",
     ERROR: "Error",
 }
 

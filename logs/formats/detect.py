@@ -7,13 +7,17 @@ from .common import (
     GEMINI,
     OPENAI_CHAT,
     OPENAI_RESPONSES,
+    OTEL_GENAI,
     _dict,
     _list,
     _str,
 )
+from .otel_genai import is_otel_request, is_otel_response
 
 
 def _request_format(body):
+    if is_otel_request(body):
+        return OTEL_GENAI
     if "contents" in body:
         return GEMINI
     if "messages" in body:
@@ -73,6 +77,8 @@ def _looks_anthropic(body):
 
 
 def _response_format(body):
+    if is_otel_response(body):
+        return OTEL_GENAI
     if "choices" in body:
         return OPENAI_CHAT
     if body.get("object") == "response" or isinstance(body.get("output"), list):

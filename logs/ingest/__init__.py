@@ -9,6 +9,8 @@
   stages.py     a record's stages in their stored form, bodies kept as the text we store
   redact.py     secrets replaced before anything is stored
   rollups.py    hourly rollups and filter choices (facets) kept as records arrive
+  attach.py     stages that arrive after their generation (an OTLP span's conversation,
+                logs.otlp), added only where the generation has none
 
 What a record is as data (the JSON codec, the field limits, the raw metadata object written
 back out) is logs.record, below both this package and the pages. Nothing here imports a page

@@ -60,14 +60,19 @@ class Outcome:
         return out
 
 
-def ingest(records, *, price_book=None, replay=False):
+def ingest(records, *, price_book=None, account_id=None, charge=True, replay=False):
     """Validates and stores records: raw JSON bytes (one record each, as the API and the
     import read them) or parsed objects. Returns one Outcome per record, in input order.
     Valid records are stored even when others are rejected; a record is either stored whole
-    (generation, stages, rating) or not at all. replay: the records are a history being
-    played back (the demo), settled as of their createdAt (billing.settlement.settle)."""
+    (generation, stages, rating) or not at all.
+
+    account_id: an account token's account, where every record is stored whatever its
+    accountId says. charge=False rates the records (an estimate, marked notCharged in
+    ratingResponses) without settling them against the wallets: OTLP traffic is the team's
+    own spend with its providers. replay: the records are a history being played back (the
+    demo), settled as of their createdAt (billing.settlement.settle)."""
     with collector_paused():
-        return _ingest(records, price_book, replay)
+        return _ingest(records, price_book, account_id, charge, replay)
 
 
 def analyze_ingested_tables():
@@ -132,7 +137,7 @@ def collector_paused():
                 gc.enable()
 
 
-def _ingest(records, price_book, replay=False):
+def _ingest(records, price_book, account_id, charge, replay=False):
     outcomes = [None] * len(records)
     parsed = []
     for index, item in enumerate(records):
@@ -140,6 +145,8 @@ def _ingest(records, price_book, replay=False):
         if errors:
             outcomes[index] = Outcome(index, record_id(item), REJECTED, errors)
         else:
+            if account_id is not None:
+                record.account_id = account_id
             parsed.append((index, record))
     if parsed:
         price_book = price_book or PriceBook()
@@ -149,7 +156,7 @@ def _ingest(records, price_book, replay=False):
         partitions.ensure(days)
         try:
             with transaction.atomic():
-                _store(parsed, outcomes, price_book, replay)
+                _store(parsed, outcomes, price_book, charge, replay)
         except (IntegrityError, psycopg.errors.CheckViolation) as error:
             # "no partition of relation ... found for row": a prune dropped a day this
             # process thought it had (a late record for a pruned day). Make it; once.
@@ -158,7 +165,7 @@ def _ingest(records, price_book, replay=False):
             partitions.forget()
             partitions.ensure(days)
             with transaction.atomic():
-                _store(parsed, outcomes, price_book, replay)
+                _store(parsed, outcomes, price_book, charge, replay)
     return outcomes
 
 
@@ -171,7 +178,7 @@ def _foreign_key_error(index, record):
     )
 
 
-def _store(parsed, outcomes, price_book, replay=False):
+def _store(parsed, outcomes, price_book, charge=True, replay=False):
     # Keys already owned by another account are rejected before anything is written, so a
     # rejected record creates no account either. (The check after creating keys below
     # catches the rare race of two first sightings at once.)
@@ -211,7 +218,7 @@ def _store(parsed, outcomes, price_book, replay=False):
             )
             continue
         first_seen[record.generation_id] = (index, record)
-        rows.append((index, record, _generation(record, account, key, price_book)))
+        rows.append((index, record, _generation(record, account, key, price_book, charge)))
 
     # A fixed order keeps two concurrent batches from deadlocking on each other's rows.
     rows.sort(key=lambda row: row[1].generation_id)
@@ -277,7 +284,8 @@ def _store(parsed, outcomes, price_book, replay=False):
     # short, so two batches of one account still mostly run side by side. A facet's row is
     # locked only on the day's first sight of it, so it goes with them.
     add_facets(created)
-    settle(created, replay=replay)
+    if charge:
+        settle(created, replay=replay)
     write_rollups(rollups)
 
 
@@ -355,7 +363,7 @@ class NewGeneration:
         return tuple([values[name] for name in _INSERT_ATTNAMES])
 
 
-def _generation(record, account, key, price_book):
+def _generation(record, account, key, price_book, charge=True):
     values = {**_DEFAULTS, **record.fields}
     values["native_tokens"] = redact_json(values["native_tokens"])
     values["extra_metadata"] = redact_json(values["extra_metadata"]) or None
@@ -367,7 +375,7 @@ def _generation(record, account, key, price_book):
     generation = NewGeneration(values, account, key)
     # A record that reports its own nonpaymentAmount was settled by the gateway.
     generation.gateway_settled = "nonpayment_amount" in record.fields
-    _rate(generation, record, price_book)
+    _rate(generation, record, price_book, charge)
     return generation
 
 
@@ -385,7 +393,11 @@ def _detail(code, rate, origin, discount, bill, extra=None):
     return line
 
 
-def _rate(generation, record, price_book):
+# ratingResponses' mark on an estimate that no wallet was drawn for (ingest(charge=False)).
+NOT_CHARGED = {"notCharged": True}
+
+
+def _rate(generation, record, price_book, charge=True):
     """The gateway's figures win wherever it sent them; a record without ratingResponses is
     rated on arrival; a model without a price keeps an unknown (NULL) cost.
     Leaves the rating as a row tuple (RATING_FIELDS without the key) on
@@ -417,7 +429,16 @@ def _rate(generation, record, price_book):
                 result.discount_amount,
                 result.bill_amount,
             )
-            rating = (result.price_version, result.service_code, origin, discount, bill, True, {})
+            extra = {} if charge else dict(NOT_CHARGED)
+            rating = (
+                result.price_version,
+                result.service_code,
+                origin,
+                discount,
+                bill,
+                True,
+                extra,
+            )
             details = [
                 _detail(
                     line.fee_item_code,
@@ -436,7 +457,8 @@ def _rate(generation, record, price_book):
             generation.discount_amount = discount
         if generation.bill_amount is None:
             generation.bill_amount = bill
-    if generation.bill_amount is not None:
+    if generation.bill_amount is not None and charge:
+        # Not charged: nothing was collected or left unpaid, so both stay absent.
         if generation.nonpayment_amount is None:
             generation.nonpayment_amount = Decimal(0)
         if generation.real_amount is None:

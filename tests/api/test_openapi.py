@@ -248,7 +248,7 @@ def test_ingestions_answers_match_their_documented_shapes(client, ingest_token, 
 def test_a_database_outage_answers_503_as_documented(client, ingest_token, monkeypatch):
     document = _document(client)
 
-    def unavailable(records):
+    def unavailable(records, **options):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(api, "ingest", unavailable)

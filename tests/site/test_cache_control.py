@@ -20,6 +20,8 @@ SAMPLES = {
     "healthz": {},
     "api_generation": {},
     "api_generations": {},
+    "otlp_traces": {},
+    "otlp_logs": {},
     "logs:list": {},
     "logs:export_csv": {},
     "logs:detail": {"generation_id": "<generation>"},
