@@ -26,10 +26,11 @@ from pygments.util import ClassNotFound
 from logs.formats import clean_text
 
 DEFAULT_LIMIT = 200_000
-# markdown-it-py parses adversarial text (thousands of "![" or "[" on their own lines) at about
-# 25 µs a character on this machine, ordinary prose at 5 µs: this bounds the worst case of one
-# section to well under a second (bench/README.md, "Markdown in Pretty mode").
-MARKDOWN_LIMIT = 25_000
+# markdown-it-py's time goes into the characters its rules react to (line breaks and the
+# punctuation of its syntax), not into runs of plain text, which one regex skips: real Markdown
+# has a few in a hundred, adversarial text (a run of "![") nothing else. So Markdown is bounded
+# by those characters, per section (bench/README.md, "Markdown in Pretty mode").
+MARKDOWN_LIMIT = 4_000
 # guess_lexer runs every lexer's analyse_text over the sample, so the sample is kept short.
 GUESS_SAMPLE = 20_000
 # Below this analyse_text score a guess is mostly noise (JavaScript guessed as GDScript at 0.2):
@@ -55,8 +56,8 @@ def _pygments(code, lexer):
 
 class HighlightBudget:
     """Characters of highlighting left for one page (or one conversation on it), and apart
-    from those, characters of message text left to render as Markdown (logs.detail.markdown).
-    Each block or text is done whole or not at all: one that does not fit is shown as plain
+    from those, characters of Markdown syntax left to render (logs.detail.markdown). Each
+    block or text is done whole or not at all: one that does not fit is shown as plain
     text."""
 
     def __init__(self, limit=DEFAULT_LIMIT, markdown_limit=MARKDOWN_LIMIT):
@@ -69,10 +70,10 @@ class HighlightBudget:
         self.remaining -= size
         return True
 
-    def take_markdown(self, size):
-        if size > self.markdown_remaining:
+    def take_markdown(self, markup):
+        if markup > self.markdown_remaining:
             return False
-        self.markdown_remaining -= size
+        self.markdown_remaining -= markup
         return True
 
 

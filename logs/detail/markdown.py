@@ -46,12 +46,17 @@ _MARKDOWN_SIGNS = re.compile(
     r"|^ {0,3}>"  # a quote
     r"|^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*\|"  # a table's delimiter row
     r"|\*\*\S|__\S|~~\S"  # bold, strikethrough
-    r"|`[^`\n]+`"  # inline code
-    r"|\[[^\]\n]+\]\([^)\s]+",  # a link
+    # Inline code, a link: no class spans their opening character, so each match attempt
+    # stops at the next one and the search stays linear on a run of them.
+    r"|`[^`\n]+`"
+    r"|\[[^\[\]\n]+\]\([^)\s]+",
     re.MULTILINE,
 )
-# Enough of a long text to tell whether it is Markdown, without scanning megabytes.
-_SIGN_SAMPLE = 4 * MARKDOWN_LIMIT
+# A longer text is not parsed at all (the details page shows bodies up to 1 MB).
+MARKDOWN_MAX_CHARS = 100_000
+# What markdown-it-py reacts to: its inline rules' terminators (markdown_it.parser_inline),
+# line breaks among them, and the pipes of tables. The budget counts these (highlight.py).
+_MARKUP = re.compile(r"[\n!#$%&*+\-:<=>@\[\\\]^_`{}~|]")
 
 _TAGS = {
     "p", "br", "hr", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li",
@@ -62,7 +67,8 @@ _ALIGN = {"align-left", "align-center", "align-right"}
 _PYGMENTS_CLASSES = {c for c in STANDARD_TYPES.values() if c}
 _CLEANER = nh3.Cleaner(
     tags=_TAGS,
-    attributes={"a": {"href"}, "ol": {"start"}, "div": {"data-language"}},
+    # "*": nothing on every tag (Ammonia's default would keep title and lang).
+    attributes={"*": set(), "a": {"href"}, "ol": {"start"}, "div": {"data-language"}},
     tag_attribute_values={"div": {"tabindex": {"0"}}},
     allowed_classes={
         "div": {"highlight", "code-block", "md-table"},
@@ -92,13 +98,20 @@ def render_markdown(text, budget, query=None):
     """A message text as sanitized HTML, the search query's terms marked, when it looks like
     Markdown and fits the budget's Markdown characters (logs.detail.highlight.HighlightBudget)."""
     text = clean_text(text)
-    if not _MARKDOWN_SIGNS.search(text, 0, _SIGN_SAMPLE):
+    if not _MARKDOWN_SIGNS.search(text, 0, MARKDOWN_MAX_CHARS):
         return Rendered(None)
-    if not budget.take_markdown(len(text)):
+    if len(text) > MARKDOWN_MAX_CHARS:
         return Rendered(
             None,
-            f"Shown as plain text: Pretty mode renders up to {MARKDOWN_LIMIT:,} characters "
-            "of Markdown per section, and this text goes past them.",
+            f"Shown as plain text: longer than the {MARKDOWN_MAX_CHARS:,} characters Pretty "
+            "mode renders as Markdown.",
+        )
+    if not budget.take_markdown(len(_MARKUP.findall(text))):
+        return Rendered(
+            None,
+            "Shown as plain text: Pretty mode renders Markdown up to "
+            f"{MARKDOWN_LIMIT:,} characters of its syntax per section, and this text goes "
+            "past them.",
         )
     tokens = _MD.parse(text)
     _adjust(tokens)
