@@ -5,8 +5,9 @@ through, and on real Markdown.
 
 Each adversarial text is a run of one pattern, cut so that it holds as many characters of
 Markdown syntax as one section's budget allows (MARKDOWN_LIMIT), behind a "**x**" that makes
-it Markdown; the time is render_markdown's whole work: parse, render, highlight, sanitize,
-and the search marks for one term. No database.
+it Markdown; the real documents (this repository's READMEs) are measured whole, with the
+budget raised for one that is over it. The time is render_markdown's whole work: parse,
+render, highlight, sanitize, and the search marks for one term. No database.
 """
 
 import argparse
@@ -43,9 +44,11 @@ def _within_budget(unit):
 
 def _time(text, query, runs):
     samples = []
+    # A real document over one section's budget is measured alone, with room for it.
+    room = max(MARKDOWN_LIMIT, len(_MARKUP.findall(text)))
     for _ in range(runs + 1):
         started = time.perf_counter()
-        rendered = render_markdown(text, HighlightBudget(), query)
+        rendered = render_markdown(text, HighlightBudget(markdown_limit=room), query)
         samples.append((time.perf_counter() - started) * 1000)
         assert rendered.html is not None, "not rendered: nothing measured"
     return median_p95(samples)
@@ -63,12 +66,10 @@ def main():
     print(f"budget: {MARKDOWN_LIMIT:,} characters of Markdown syntax per section")
     print(f"{'text':40} {'chars':>8} {'syntax':>7} {'median ms':>10} {'p95 ms':>8}")
     for name, text in texts.items():
-        budget_note = ""
-        if len(_MARKUP.findall(text)) > MARKDOWN_LIMIT:
-            budget_note = " (over one section's budget: measured alone)"
-        median, p95 = _time(text, query, args.runs)
         syntax = len(_MARKUP.findall(text))
-        print(f"{name:40} {len(text):8,} {syntax:7,} {median:10.1f} {p95:8.1f}{budget_note}")
+        over = " (over one section's budget)" if syntax > MARKDOWN_LIMIT else ""
+        median, p95 = _time(text, query, args.runs)
+        print(f"{name:40} {len(text):8,} {syntax:7,} {median:10.1f} {p95:8.1f}{over}")
 
 
 if __name__ == "__main__":
