@@ -38,20 +38,26 @@ from logs.formats import clean_text
 from .highlight import MARKDOWN_LIMIT, fence_language, highlight_fence
 
 # Where Markdown's syntax is seen in a text. Single * and _ are left out on purpose: alone they
-# are as likely arithmetic (2*3*4) or snake_case as emphasis.
+# are as likely arithmetic (2*3*4) or snake_case as emphasis. The line-start signs share one
+# "^": the search tries each position once for all of them.
 _MARKDOWN_SIGNS = re.compile(
-    r"^ {0,3}(?:`{3,}|~{3,})"  # a fence
-    r"|^ {0,3}#{1,6}[ \t]+\S"  # a heading
-    r"|^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S"  # a list item
-    r"|^ {0,3}>"  # a quote
-    r"|^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*\|"  # a table's delimiter row
+    r"^ {0,3}(?:"
+    r"`{3}|~{3}"  # a fence
+    r"|#{1,6}[ \t]+\S"  # a heading
+    r"|(?:[-*+]|\d{1,9}[.)])[ \t]+\S"  # a list item
+    r"|>"  # a quote
+    r"|\|?[ \t]*:?-{3,}:?[ \t]*\|"  # a table's delimiter row
+    r")"
     r"|\*\*\S|__\S|~~\S"  # bold, strikethrough
     # Inline code, a link: no class spans their opening character, so each match attempt
     # stops at the next one and the search stays linear on a run of them.
     r"|`[^`\n]+`"
-    r"|\[[^\[\]\n]+\]\([^)\s]+",
+    r"|\[[^\[\]\n]+\]\(",
     re.MULTILINE,
 )
+# Whether a text is Markdown is told from its start: a text whose first this many characters
+# show none of it is plain text.
+_SIGN_SAMPLE = 20_000
 # A longer text is not parsed at all (the details page shows bodies up to 1 MB).
 MARKDOWN_MAX_CHARS = 100_000
 # What markdown-it-py reacts to: its inline rules' terminators (markdown_it.parser_inline),
@@ -98,7 +104,7 @@ def render_markdown(text, budget, query=None):
     """A message text as sanitized HTML, the search query's terms marked, when it looks like
     Markdown and fits the budget's Markdown characters (logs.detail.highlight.HighlightBudget)."""
     text = clean_text(text)
-    if not _MARKDOWN_SIGNS.search(text, 0, MARKDOWN_MAX_CHARS):
+    if not _MARKDOWN_SIGNS.search(text, 0, _SIGN_SAMPLE):
         return Rendered(None)
     if len(text) > MARKDOWN_MAX_CHARS:
         return Rendered(
