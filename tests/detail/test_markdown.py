@@ -368,3 +368,8 @@ def test_a_bad_text_value_is_a_400_naming_it(owner_client, answered):
     response = owner_client.get("/logs/MARKDOWN1/?text=html")
     assert response.status_code == 400
     assert "text" in response.content.decode()
+
+
+def test_the_way_back_to_the_list_leaves_the_text_switch_behind(owner_client, answered):
+    body = owner_client.get("/logs/MARKDOWN1/?text=raw&range=30d").content.decode()
+    assert '<a href="/logs/?range=30d">← Logs</a>' in body
