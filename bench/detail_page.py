@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://... python bench/detail_page.py [--runs 20]
 
 Stores one generation (id BENCH-DETAIL-5MB, in the demo account) whose four stages total
-about 5 MB of realistic JSON and SSE, then times GET /logs/<id>/ in Pretty and JSON mode
-through Django's test client. Prints median and p95.
+about 5 MB of realistic JSON and SSE, then times GET /logs/<id>/ in Pretty mode (its answer
+rendered as Markdown, and as raw text) and JSON mode through Django's test client. Prints
+median and p95.
 """
 
 import argparse
@@ -99,6 +100,7 @@ def main():
     )
     for params in (
         {},
+        {"text": "raw"},
         {"view": "json"},
         {"view": "json", "request_stage": "origin_request", "response_stage": "origin_response"},
     ):

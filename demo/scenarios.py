@@ -97,7 +97,15 @@ SQL = Scenario(
     "WHERE status = 'paid'\n  AND created_at >= '2025-01-01'\n"
     "  AND created_at <  '2026-01-01'\nGROUP BY 1\nORDER BY 1;\n```\n\n"
     "The half-open date range lets PostgreSQL use an index on `created_at`, and "
-    "`count(DISTINCT ...)` counts each customer once per month however many orders they paid.",
+    "`count(DISTINCT ...)` counts each customer once per month however many orders they "
+    "paid.\n\nFor the first quarter it returns:\n\n"
+    "| month      | active_customers | change |\n"
+    "|------------|-----------------:|-------:|\n"
+    "| 2025-01-01 |            1,204 |      — |\n"
+    "| 2025-02-01 |            1,317 |  +9.4% |\n"
+    "| 2025-03-01 |            1,452 | +10.3% |\n\n"
+    "See [aggregate functions](https://www.postgresql.org/docs/current/functions-aggregate.html) "
+    "in the PostgreSQL manual for `count(DISTINCT ...)`.",
     prompt_tokens=900,
     completion_tokens=180,
 )

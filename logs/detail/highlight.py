@@ -9,7 +9,7 @@ style attributes, because the site's CSP has no 'unsafe-inline' for styles
 
 Pygments is a regex engine in pure Python, slow on large inputs (bench/README.md), so the work is
 capped: each call highlights at most `limit` characters, and a HighlightBudget caps the total
-across everything rendered from one conversation.
+across everything rendered from one conversation (and the Markdown rendered from it).
 """
 
 import json
@@ -26,6 +26,11 @@ from pygments.util import ClassNotFound
 from logs.formats import clean_text
 
 DEFAULT_LIMIT = 200_000
+# markdown-it-py's time goes into the characters its rules react to (line breaks and the
+# punctuation of its syntax), not into runs of plain text, which one regex skips: real Markdown
+# has a few in a hundred, adversarial text (a run of "![") nothing else. So Markdown is bounded
+# by those characters, per section (bench/README.md, "Markdown in Pretty mode").
+MARKDOWN_LIMIT = 4_000
 # guess_lexer runs every lexer's analyse_text over the sample, so the sample is kept short.
 GUESS_SAMPLE = 20_000
 # Below this analyse_text score a guess is mostly noise (JavaScript guessed as GDScript at 0.2):
@@ -50,16 +55,25 @@ def _pygments(code, lexer):
 
 
 class HighlightBudget:
-    """Characters of highlighting left for one page (or one conversation on it). Each block is
-    highlighted whole or not at all: a block that does not fit is shown as plain text."""
+    """Characters of highlighting left for one page (or one conversation on it), and apart
+    from those, characters of Markdown syntax left to render (logs.detail.markdown). Each
+    block or text is done whole or not at all: one that does not fit is shown as plain
+    text."""
 
-    def __init__(self, limit=DEFAULT_LIMIT):
+    def __init__(self, limit=DEFAULT_LIMIT, markdown_limit=MARKDOWN_LIMIT):
         self.remaining = limit
+        self.markdown_remaining = markdown_limit
 
     def take(self, size):
         if size > self.remaining:
             return False
         self.remaining -= size
+        return True
+
+    def take_markdown(self, markup):
+        if markup > self.markdown_remaining:
+            return False
+        self.markdown_remaining -= markup
         return True
 
 
@@ -123,16 +137,21 @@ def render_markdown_text(text, budget=None):
         else:
             code, position = text[code_start : closing.start()], closing.end() + 1
         code = code.removesuffix("\n")
-        language = _fence_language(info)
-        lexer = _named_lexer(language)
-        # Guessing reads the sample once per lexer: it is charged as much as highlighting it.
-        cost = len(code) + (min(len(code), GUESS_SAMPLE) if lexer is None else 0)
-        html = None
-        if code and budget.take(cost):
-            html = _pygments(code, lexer or _guess_lexer(code))
-        segments.append(Segment("code", code, language, html))
+        language = fence_language(info)
+        segments.append(Segment("code", code, language, highlight_fence(code, language, budget)))
     _add_text(segments, text[position:])
     return segments
+
+
+def highlight_fence(code, language, budget):
+    """A fenced block's code as Pygments HTML, with its language's lexer or a guess, or None
+    when it does not fit the budget (show it as plain text)."""
+    lexer = _named_lexer(language)
+    # Guessing reads the sample once per lexer: it is charged as much as highlighting it.
+    cost = len(code) + (min(len(code), GUESS_SAMPLE) if lexer is None else 0)
+    if not code or not budget.take(cost):
+        return None
+    return _pygments(code, lexer or _guess_lexer(code))
 
 
 def _add_text(segments, text):
@@ -142,7 +161,7 @@ def _add_text(segments, text):
         segments.append(Segment("text", text))
 
 
-def _fence_language(info):
+def fence_language(info):
     # "python", "{.python}", "py title=x.py" -> the first word, without decoration.
     word = info.split(maxsplit=1)[0] if info else ""
     word = word.strip("{}.").lower()

@@ -27,6 +27,10 @@ def _generation_for(request, generation_id):
 
 class DetailParams(forms.Form):
     view = forms.ChoiceField(choices=[("pretty", "Pretty"), ("json", "JSON")], required=False)
+    # Pretty mode's message text: rendered as Markdown (the default), or as sent.
+    text = forms.ChoiceField(
+        choices=[("markdown", "Markdown"), ("raw", "Raw text")], required=False
+    )
     request_stage = forms.ChoiceField(
         choices=[(s, s) for s in SECTIONS["request"][2]], required=False
     )
@@ -35,7 +39,7 @@ class DetailParams(forms.Form):
     )
 
 
-DETAIL_PARAMS = ("view", "request_stage", "response_stage")
+DETAIL_PARAMS = ("view", "text", "request_stage", "response_stage")
 
 
 def _neighbours(request, generation):
@@ -88,11 +92,13 @@ def generation_detail(request, generation_id):
         build_section("response", stages, params.cleaned_data["response_stage"], view, otel),
     ]
     marks = _search_marks(request)
+    raw_text = params.cleaned_data["text"] == "raw"
     for section in sections:
         if section.conversation is not None:
             # Pretty mode marks what the list's search found (logs_extras' marked filters).
             section.conversation.search_query = marks
-    context = {"generation": generation, "view": view, "sections": sections}
+            section.conversation.raw_text = raw_text
+    context = {"generation": generation, "view": view, "sections": sections, "raw_text": raw_text}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "logs/detail.html#conversation", context)
     raw_metadata = dumps(to_raw_metadata(generation), indent=2)

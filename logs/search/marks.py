@@ -49,9 +49,10 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def mark_html(markup, query):
-    """Pygments HTML (escaped text between its own tags) with the query's matches in <mark>:
-    the text nodes are read unescaped and joined, so a match that Pygments split into
-    several tokens is still found, and each piece of it is marked inside its own token."""
+    """Pygments HTML, or Markdown sanitized by nh3 (escaped text between tags whose attribute
+    values hold no "<" or ">", logs.detail.markdown), with the query's matches in <mark>:
+    the text nodes are read unescaped and joined, so a match split over several tokens or
+    inline elements is still found, and each piece of it is marked inside its own element."""
     markup = str(markup)
     pieces = []  # (is_tag, string): tags as they are, text unescaped
     last = 0
@@ -65,7 +66,7 @@ def mark_html(markup, query):
     text = "".join(s for is_tag, s in pieces if not is_tag)
     spans = _spans(text, query)
     if not spans:
-        return mark_safe(markup)  # noqa: S308 - unchanged Pygments output (logs.detail.highlight)
+        return mark_safe(markup)  # noqa: S308 - unchanged Pygments or sanitized output
     starts = [s for s, _ in spans]
     out, offset = [], 0
     for is_tag, string in pieces:
@@ -74,7 +75,7 @@ def mark_html(markup, query):
             continue
         out.append(_mark_node(string, offset, spans, starts))
         offset += len(string)
-    return mark_safe("".join(out))  # noqa: S308 - Pygments' tags and text escaped here
+    return mark_safe("".join(out))  # noqa: S308 - the markup's own tags, its text escaped here
 
 
 def _mark_node(string, offset, spans, starts):

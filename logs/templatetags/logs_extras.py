@@ -1,10 +1,12 @@
 """Template filters for the details page's Pretty mode. They return Pygments HTML (escaped by
-Pygments) or plain data for the template to autoescape, never markup built from a log."""
+Pygments), Markdown sanitized by nh3 (logs.detail.markdown) or plain data for the template to
+autoescape, never unsanitized markup built from a log."""
 
 from django import template
 
 from logs import search
 from logs.detail.highlight import HighlightBudget, highlight_json_within, render_markdown_text
+from logs.detail.markdown import render_markdown
 
 register = template.Library()
 
@@ -27,6 +29,15 @@ def highlight_budget():
 def segments(text, budget=None):
     """{% for seg in part.text|segments:budget %}: text and highlighted code blocks."""
     return render_markdown_text(text or "", _budget(budget))
+
+
+@register.simple_tag
+def markdown(text, budget=None, conversation=None):
+    """{% markdown part.text budget conversation as md %}: md.html is the text rendered as
+    Markdown, sanitized, with the search's terms marked; None for a text to show as plain
+    text (md.note says why, when it is Markdown over the budget)."""
+    query = getattr(conversation, "search_query", None)
+    return render_markdown(text or "", _budget(budget), query)
 
 
 @register.filter

@@ -44,6 +44,19 @@ FILTERS = [
     ("page_size", "25"),
 ]
 
+# A Markdown answer wider than a phone: a table of many columns and a code line of 200
+# characters, each of which must scroll inside its own box.
+MARKDOWN_ANSWER = (
+    "## Regions\n\nThe **numbers** by region, with `p99` in ms:\n\n"
+    + "| " + " | ".join(f"region-{i} (eu-west)" for i in range(8)) + " |\n"
+    + "|" + "---|" * 8 + "\n"
+    + ("| " + " | ".join(f"{i * 37} ms" for i in range(8)) + " |\n") * 3
+    + "\n1. first\n2. second, with a [link](https://example.test/docs)\n\n"
+    + "```python\nquery = "
+    + repr("SELECT " + ", ".join(f"column_{i}" for i in range(24)))
+    + "\n```\n"
+)  # fmt: skip
+
 PAGES = {
     "list": "/logs/?" + urlencode(FILTERS),
     # A min above its max: the More filters panel opens, the error listed and the field marked.
@@ -51,6 +64,7 @@ PAGES = {
     + urlencode([*FILTERS, ("cost_min", "0.01"), ("cost_max", "0.001"), ("latency_max", "900")]),
     "details-pretty": f"/logs/{LONG_ID}/?view=pretty&" + urlencode(FILTERS),
     "details-json": f"/logs/{LONG_ID}/?view=json&" + urlencode(FILTERS),
+    "details-markdown": "/logs/MARKDOWNWIDE/?q=numbers",
     "billing": "/billing/",
     "usage": "/billing/usage/",
     "password-change": "/accounts/password/",
@@ -87,8 +101,27 @@ def busy_account(prices, owner, account_a):
         "origin_response": {"headers": {}, "body": _payload("anthropic_stream.txt")},
         "user_response": {"headers": {}, "body": _payload("openai_chat_stream.txt")},
     }
+    markdown = make_record(generationId="MARKDOWNWIDE", modelSlug="openai/gpt-4o")
+    markdown["stages"] = {
+        "user_response": {
+            "headers": {},
+            "body": {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "model": "gpt-4o",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": MARKDOWN_ANSWER},
+                    }
+                ],
+            },
+        }
+    }
     store(
         record,
+        markdown,
         make_record(modelSlug="anthropic/claude-sonnet-4"),
         make_record(modelSlug="openai/gpt-4.1", providerSlug="openai", finishReason="length"),
         make_record(modelSlug=LONG_MODEL, providerSlug=LONG_PROVIDER, finishReason="length"),
@@ -317,6 +350,19 @@ def test_raw_metadata_spans_both_columns_and_keeps_values_whole(open_page):
     assert cards[0].get_by_text("web_search").is_visible()
     assert cards[1].get_by_text("image", exact=True).is_visible()
     assert cards[0].evaluate("(a, b) => a !== b && !a.contains(b)", cards[1].element_handle())
+
+
+def test_markdown_tables_and_code_scroll_in_their_own_box(open_page):
+    page = open_page("details-markdown", viewport=PHONE)
+    answer = page.locator('[data-section="response"] .markdown')
+    assert answer.locator("mark").first.inner_text() == "numbers"  # the search's marks
+    for box in [answer.locator(".md-table"), answer.locator(".code-block")]:
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth"), "it fits: nothing to test"
+        _assert_in_view(page, box)
+        box.evaluate("e => e.scrollLeft = e.scrollWidth")
+        assert box.evaluate("e => e.scrollLeft") > 0
+        assert box.get_attribute("tabindex") == "0"  # a keyboard can scroll it too
+    _assert_no_sideways_scroll(page)
 
 
 # ----------------------------------------------------------------------------- axe-core
