@@ -157,7 +157,9 @@
     live.count += count;
     if (update.getAttribute("data-overflow")) { live.reload = true; }
     var group = null;
-    update.querySelectorAll("tbody > tr").forEach(function (tr) {
+    // The first tbody is the rows' own: a cost popover's table sits inside a row.
+    var tbody = update.querySelector("tbody");
+    (tbody ? tbody.querySelectorAll(":scope > tr") : []).forEach(function (tr) {
       if (tr.id && tr.id.indexOf("g-") === 0) { group = [tr]; live.pending.push(group); }
       else if (group) { group.push(tr); }  // a search's excerpt goes with its row
     });
@@ -166,7 +168,7 @@
 
   function liveReaderAway() {
     if (document.querySelector(".pop.open, .pop:hover, .pop:focus-within")) { return true; }
-    var rows = document.querySelector("#results table.logs tbody");
+    var rows = document.querySelector("#results table.logs > tbody");
     return rows ? rows.getBoundingClientRect().top < 0 : false;
   }
 
@@ -185,7 +187,7 @@
 
   function liveBringIn() {
     var box = liveBox();
-    var tbody = document.querySelector("#results table.logs tbody");
+    var tbody = document.querySelector("#results table.logs > tbody");
     var size = box ? parseInt(box.getAttribute("data-live-page-size"), 10) || 50 : 50;
     var shown = tbody ? tbody.querySelectorAll(":scope > tr[id^='g-']").length : 0;
     // More than a page arrived at once, or the list has grown to a few pages, or there was
