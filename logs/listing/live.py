@@ -28,17 +28,21 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Max
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Case, Max, Value, When
 
 from logs import search
 from logs.models import FAILED, Generation
-from zenlogs.keyset import Cursor
+from zenlogs.keyset import Cursor, index_order
 
 from .histogram import _EpochSeconds
-from .summary import _RAW_SUMS, Summary
+from .summary import SAMPLE_COLUMNS, SAMPLE_SUMS_SQL, Summary, sample_summary
 
 # How long after its createdAt a generation may be stored and still be brought in live.
 LOOKBACK = dt.timedelta(minutes=10)
+# At most this many new rows are summed by one poll; past it the page loads afresh anyway.
+SUM_CAP = 10_000
 # The Summary fields `sums` carries, in order, then whether the strip is exact (1 or 0).
 SUM_FIELDS = (
     "requests",
@@ -161,26 +165,50 @@ def poll(state, after, shown, cap):
     """The Poll of the list in `state` since `after` (an AfterField cursor), `shown` being the
     strip's figures on the page (a Summary, or None when it sent none)."""
     rows = new_rows(state, after)
-    per_second = (
-        rows.order_by()
-        .annotate(at_second=_EpochSeconds("created_at"))
-        .values("at_second")
-        .annotate(**_RAW_SUMS, failed=Count("id", filter=FAILED), newest=Max("id"))
-    )
-    # Without the page's figures there is nothing to add to: the answer has no strip.
+    # Both reads walk the list's own index newest first, from its newest row down to the
+    # floor, the id checked in the index: with sorts ruled out PostgreSQL cannot choose to
+    # gather a bound's matches off another index (the cost one, for cost_min) and sort them,
+    # which read every row of the day for a handful of new ones.
+    with index_order(rows.db):
+        seconds, newest, delta = _per_second(rows)
+        requests = sum(n for _, n, _ in seconds)
+        overflow = requests > cap
+        listed = []
+        if requests and not overflow:
+            listed = rows.for_list().select_related("charge").with_rating().newest_first()
+            listed = list(listed[:cap])
     summary = shown
-    seconds, newest, requests = [], after.pk, 0
-    for group in per_second:
-        if summary is not None:
-            summary.add(group)
-        requests += group["requests"]
-        newest = max(newest, group["newest"])
-        seconds.append((group["at_second"], group["requests"], group["failed"]))
-    seconds.sort()
-    overflow = requests > cap
-    listed = []
-    if requests and not overflow:
-        listed = rows.for_list().select_related("charge").with_rating().newest_first()[:cap]
-        listed = list(listed)
-    following = _position(max(after.created_at, state.now - LOOKBACK), newest)
+    if summary is not None and delta is not None:
+        for name in SUM_FIELDS:
+            setattr(summary, name, getattr(summary, name) + getattr(delta, name))
+    following = _position(max(after.created_at, state.now - LOOKBACK), max(after.pk, newest))
     return Poll(listed, summary, seconds, following, requests, overflow)
+
+
+def _per_second(rows):
+    """([(second, requests, failed)], highest id, Summary) of the new rows, at most SUM_CAP
+    of them (more arrive as a reload: the poll says overflow), summed in the database per
+    second around an ordered read (as the histogram does: the ORM groups only a query's own
+    rows, before its LIMIT)."""
+    newest = (
+        rows.newest_first()
+        .annotate(
+            at_second=_EpochSeconds("created_at"),
+            is_failed=Case(When(FAILED, then=Value(1)), default=Value(0)),
+        )
+        .values("id", "at_second", "is_failed", *SAMPLE_COLUMNS)[:SUM_CAP]
+    )
+    try:
+        sql, params = newest.query.get_compiler(using=newest.db).as_sql()
+    except EmptyResultSet:  # a request id that is not there
+        return [], 0, None
+    with connections[newest.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT at_second, COUNT(*), SUM(is_failed), MAX(id), "  # noqa: S608
+            f"{SAMPLE_SUMS_SQL} FROM ({sql}) AS newest GROUP BY 1",
+            params,
+        )
+        groups = sorted(cursor.fetchall())
+    delta = sample_summary([(row[1], *row[4:]) for row in groups], exact=True)
+    seconds = [(at, n, int(failed)) for at, n, failed, *_ in groups]
+    return seconds, max((row[3] for row in groups), default=0), delta
