@@ -21,6 +21,7 @@ one poll: their figures are still added, and the page is told to load the newest
 afresh rather than to insert a page's worth of rows.
 """
 
+import contextlib
 import datetime as dt
 import re
 import types
@@ -165,11 +166,14 @@ def poll(state, after, shown, cap):
     """The Poll of the list in `state` since `after` (an AfterField cursor), `shown` being the
     strip's figures on the page (a Summary, or None when it sent none)."""
     rows = new_rows(state, after)
-    # Both reads walk the list's own index newest first, from its newest row down to the
-    # floor, the id checked in the index: with sorts ruled out PostgreSQL cannot choose to
-    # gather a bound's matches off another index (the cost one, for cost_min) and sort them,
-    # which read every row of the day for a handful of new ones.
-    with index_order(rows.db):
+    # Both reads take the rows from the floor on off the list's own index, the id checked in
+    # the index. A numeric bound or a search is checked row by row, and for cost_min
+    # PostgreSQL gathered the bound's matches off the cost index instead, every row of the
+    # day for a handful of new ones: with sorts ruled out it walks the time index newest
+    # first (as logs.listing.reads does for the page). Without them the planner has no
+    # such choice, and the settings' round trips are left out of every poll.
+    walked = state.numeric_filtered or state.search_query is not None
+    with index_order(rows.db) if walked else contextlib.nullcontext():
         seconds, newest, delta = _per_second(rows)
         requests = sum(n for _, n, _ in seconds)
         overflow = requests > cap

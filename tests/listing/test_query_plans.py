@@ -566,8 +566,7 @@ def _live_problems(sql, index):
     # scans take no row.)
     indexes = {_parent(n["Index Name"]) for n in _nodes(plan) if n.get("Index Name")}
     indexes = {name for name in indexes if name.startswith("gen_")}
-    sorted_ = any(n["Node Type"] == "Sort" for n in _nodes(plan))
-    if read <= 200 and indexes == {index} and not sorted_:
+    if read <= 200 and indexes == {index}:
         return []
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, TIMING OFF) " + sql)

@@ -1,0 +1,129 @@
+"""Times the live list's polls (live=1, logs/listing/live.py) through Django's test client
+(server time: view, queries, template), as static/zenlogs/app.js makes them: the list's URL
+with `after` and `sums`, as an htmx request.
+
+    DATABASE_URL=postgres://... python bench/live_poll.py [--runs 21] [--user demo] [--new 3]
+
+Scenarios: the default window (7d), the busiest model, the busiest API key, and cost_min=0
+(a numeric bound: the poll walks the time index and checks it row by row). For each, an
+empty poll (nothing stored since), then polls that each bring --new generations stored just
+before them through the real ingest path (logs.ingest.ingest: validation, rating,
+settlement, rollups, facets), into the measured account, matching the scenario's filter.
+Only the poll is timed. Prints median and p95 per scenario, the queries one poll runs, and
+the rows it brought.
+"""
+
+import re
+import uuid
+from datetime import timedelta
+
+from _setup import (  # noqa: I001 - sets Django up, so it comes first
+    busiest,
+    log_in,
+    median_p95,
+    page_bench_arguments,
+    timed,
+)
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from demo.records import build_records  # noqa: E402
+from logs.ingest import ingest  # noqa: E402
+from logs.models import Generation  # noqa: E402
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _attr(text, name):
+    return re.search(rf'{name}="([^"]*)"', text).group(1)
+
+
+class Poller:
+    """A live page of `params` and its next poll, as app.js keeps them."""
+
+    def __init__(self, client, params):
+        self.client, self.params = client, {**params, "live": "1"}
+        page = client.get("/logs/", self.params)
+        assert page.status_code == 200, page.content[:300]
+        self.after = _attr(page.text, "data-live-after")
+        self.sums = _attr(page.text, "data-live-sums")
+
+    def poll(self):
+        response = self.client.get(
+            "/logs/", {**self.params, "after": self.after, "sums": self.sums}, **HTMX
+        )
+        assert response.status_code == 200, response.content[:300]
+        self.after = _attr(response.text, "data-after")
+        self.sums = _attr(response.text, "data-live-sums")
+        return response
+
+
+def _new_records(count, account, key, model, provider):
+    now = timezone.now()
+    records = list(
+        build_records(count, now=now, days=1, seed=uuid.uuid4().int % 10**6, with_payloads=False)
+    )
+    for i, record in enumerate(records):
+        record.update(
+            generationId=f"BENCH-LIVE-{uuid.uuid4().hex[:20]}",
+            accountId=account.external_id,
+            apiKeyId=key,
+            modelSlug=model,
+            providerSlug=provider,
+            createdAt=(now - timedelta(milliseconds=200 * i)).isoformat(),
+        )
+        record.pop("ratingResponses", None)  # rated on arrival, as most are
+    return records
+
+
+def main():
+    parser = page_bench_arguments(__doc__)
+    parser.add_argument("--new", type=int, default=3, help="generations per non-empty poll")
+    parser.set_defaults(runs=21)
+    args = parser.parse_args()
+    account, client = log_in(args.user)
+    model, key = busiest(account, "model_slug"), busiest(account, "api_key__external_id")
+    provider = (
+        Generation.objects.filter(account=account, model_slug=model)
+        .values_list("provider_slug", flat=True)
+        .first()
+    )
+    scenarios = [
+        ("default window (7d)", {}),
+        (f"model={model}", {"model": model}),
+        (f"api_key={key}", {"api_key": key}),
+        ("cost_min=0", {"cost_min": "0"}),
+    ]
+    total = Generation.objects.filter(account=account).count()
+    print(
+        f"{connection.vendor}: {total:,} generations in account {account.external_id}; "
+        f"{args.runs} timed polls per line (after one warm-up), {args.new} new per busy poll"
+    )
+    head = f"{'scenario':<44} {'poll':<6} {'median ms':>10} {'p95 ms':>8}"
+    print(f"{head} {'queries':>8} {'rows':>5}")
+    for name, params in scenarios:
+        for busy in (False, True):
+            poller = Poller(client, params)
+            samples, rows = [], 0
+            for _ in range(args.runs + 1):
+                if busy:
+                    outcomes = ingest(_new_records(args.new, account, key, model, provider))
+                    assert {o.status for o in outcomes} == {"created"}, outcomes
+                elapsed, response = timed(poller.poll)
+                samples.append(elapsed)
+                rows = response.text.count('<tr id="g-')
+            if busy:
+                ingest(_new_records(args.new, account, key, model, provider))
+            with CaptureQueriesContext(connection) as queries:
+                poller.poll()
+            median, p95 = median_p95(samples)
+            kind = "busy" if busy else "empty"
+            print(
+                f"{name:<44} {kind:<6} {median:>10.1f} {p95:>8.1f} "
+                f"{len(queries.captured_queries):>8} {rows:>5}"
+            )
+
+
+if __name__ == "__main__":
+    main()
