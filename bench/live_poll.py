@@ -4,6 +4,11 @@ with `after` and `sums`, as an htmx request.
 
     DATABASE_URL=postgres://... python bench/live_poll.py [--runs 21] [--user demo] [--new 3]
 
+A poll reads the rows stamped in the last LOOKBACK (10 minutes) off the list's index, the
+id checked in the index. A demo load ends at the time it was made, so first the account's
+usual traffic of the last LOOKBACK is stored (its rate over the last 7 days, from the hourly
+rollups; --no-fill leaves it out): without it every poll would walk an empty range.
+
 Scenarios: the default window (7d), the busiest model, the busiest API key, and cost_min=0
 (a numeric bound: the poll walks the time index and checks it row by row). For each, an
 empty poll (nothing stored since), then polls that each bring --new generations stored just
@@ -25,12 +30,14 @@ from _setup import (  # noqa: I001 - sets Django up, so it comes first
     timed,
 )
 from django.db import connection  # noqa: E402
+from django.db.models import Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from demo.records import build_records  # noqa: E402
 from logs.ingest import ingest  # noqa: E402
-from logs.models import Generation  # noqa: E402
+from logs.listing.live import LOOKBACK  # noqa: E402
+from logs.models import Generation, HourlyRollup  # noqa: E402
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -59,7 +66,8 @@ class Poller:
         return response
 
 
-def _new_records(count, account, key, model, provider):
+def _new_records(count, account, key, model, provider, spread=timedelta(seconds=1)):
+    """`count` records of the account, stamped over the `spread` before now."""
     now = timezone.now()
     records = list(
         build_records(count, now=now, days=1, seed=uuid.uuid4().int % 10**6, with_payloads=False)
@@ -68,18 +76,34 @@ def _new_records(count, account, key, model, provider):
         record.update(
             generationId=f"BENCH-LIVE-{uuid.uuid4().hex[:20]}",
             accountId=account.external_id,
-            apiKeyId=key,
-            modelSlug=model,
-            providerSlug=provider,
-            createdAt=(now - timedelta(milliseconds=200 * i)).isoformat(),
+            createdAt=(now - spread * i / max(count, 1)).isoformat(),
         )
+        if model is not None:
+            record.update(apiKeyId=key, modelSlug=model, providerSlug=provider)
         record.pop("ratingResponses", None)  # rated on arrival, as most are
     return records
+
+
+def _fill(account):
+    """Stores the account's usual traffic of the last LOOKBACK (keys, models as the demo
+    mixes them), so that each poll walks as many index entries as it would in production."""
+    week = timezone.now() - timedelta(days=7)
+    rollups = HourlyRollup.objects.for_account(account).dimension("all", [""])
+    per_week = rollups.filter(hour__gte=week).aggregate(n=Sum("requests"))["n"] or 0
+    count = round(per_week * LOOKBACK / timedelta(days=7))
+    keys = list(account.api_keys.order_by("external_id").values_list("external_id", flat=True))
+    for start in range(0, count, 1000):
+        batch = _new_records(min(1000, count - start), account, None, None, None, LOOKBACK)
+        for i, record in enumerate(batch):
+            record["apiKeyId"] = keys[i % len(keys)]
+        assert {o.status for o in ingest(batch)} == {"created"}
+    return count
 
 
 def main():
     parser = page_bench_arguments(__doc__)
     parser.add_argument("--new", type=int, default=3, help="generations per non-empty poll")
+    parser.add_argument("--no-fill", action="store_true", help="store no traffic first")
     parser.set_defaults(runs=21)
     args = parser.parse_args()
     account, client = log_in(args.user)
@@ -95,7 +119,9 @@ def main():
         (f"api_key={key}", {"api_key": key}),
         ("cost_min=0", {"cost_min": "0"}),
     ]
+    filled = 0 if args.no_fill else _fill(account)
     total = Generation.objects.filter(account=account).count()
+    print(f"stored {filled:,} generations over the last {LOOKBACK} first")
     print(
         f"{connection.vendor}: {total:,} generations in account {account.external_id}; "
         f"{args.runs} timed polls per line (after one warm-up), {args.new} new per busy poll"
