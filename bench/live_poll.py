@@ -6,8 +6,8 @@ with `after` and `sums`, as an htmx request.
 
 A poll reads the rows stamped in the last LOOKBACK (10 minutes) off the list's index, the
 id checked in the index. A demo load ends at the time it was made, so first the account's
-usual traffic of the last LOOKBACK is stored (its rate over the last 7 days, from the hourly
-rollups; --no-fill leaves it out): without it every poll would walk an empty range.
+usual traffic of the last LOOKBACK is stored (its rate over the day before its newest
+generation; --no-fill leaves it out): without it every poll would walk an empty range.
 
 Scenarios: the default window (7d), the busiest model, the busiest API key, and cost_min=0
 (a numeric bound: the poll walks the time index and checks it row by row). For each, an
@@ -30,14 +30,13 @@ from _setup import (  # noqa: I001 - sets Django up, so it comes first
     timed,
 )
 from django.db import connection  # noqa: E402
-from django.db.models import Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from demo.records import build_records  # noqa: E402
 from logs.ingest import ingest  # noqa: E402
 from logs.listing.live import LOOKBACK  # noqa: E402
-from logs.models import Generation, HourlyRollup  # noqa: E402
+from logs.models import Generation  # noqa: E402
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -86,11 +85,12 @@ def _new_records(count, account, key, model, provider, spread=timedelta(seconds=
 
 def _fill(account):
     """Stores the account's usual traffic of the last LOOKBACK (keys, models as the demo
-    mixes them), so that each poll walks as many index entries as it would in production."""
-    week = timezone.now() - timedelta(days=7)
-    rollups = HourlyRollup.objects.for_account(account).dimension("all", [""])
-    per_week = rollups.filter(hour__gte=week).aggregate(n=Sum("requests"))["n"] or 0
-    count = round(per_week * LOOKBACK / timedelta(days=7))
+    mixes them), so that each poll walks as many index entries as it would in production:
+    its rate over the day before its newest generation, counted off the time index."""
+    rows = Generation.objects.filter(account=account)
+    newest = rows.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
+    day = rows.filter(created_at__gt=newest - timedelta(days=1), created_at__lte=newest)
+    count = round(day.count() * LOOKBACK / timedelta(days=1))
     keys = list(account.api_keys.order_by("external_id").values_list("external_id", flat=True))
     for start in range(0, count, 1000):
         batch = _new_records(min(1000, count - start), account, None, None, None, LOOKBACK)
