@@ -57,7 +57,7 @@ SUM_FIELDS = (
 )
 _DECIMAL_FIELDS = ("cost", "throughput_sum")
 # As sums_text writes them: plain digits, so no exponent can make a figure too wide to show.
-_WHOLE = re.compile(r"\d{1,30}")
+_WHOLE = re.compile(r"-?\d{1,30}")
 _DECIMAL = re.compile(r"-?\d{1,40}(?:\.\d{1,30})?")
 
 

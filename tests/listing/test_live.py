@@ -202,3 +202,11 @@ def test_live_with_a_fixed_end_another_sort_or_an_older_page_is_off_and_says_why
     # A poll under such a URL is no poll: the ordinary list, which the page would swap in.
     poll = owner_client.get("/logs/", {**params, "live": "1", "after": "n1." + seal(1)}, **HTMX)
     assert "data-live-update" not in poll.content.decode()
+
+
+def test_sums_are_taken_as_the_page_wrote_them_negative_ones_included(owner_client, shown):
+    """An hour's rollup less its rows outside the window is negative where rollups are missing
+    (a table filled without them); the page still shows, and sends back, what it summed."""
+    after, _ = _page(owner_client, {})
+    body = _poll(owner_client, {}, after, "-2,0,0,-0.5,0,0,0,0,0")
+    assert _attr(body, "data-live-sums") == "-2,0,0,-0.5,0,0,0,0,0"
