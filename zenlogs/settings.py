@@ -263,6 +263,10 @@ DETAIL_MAX_BODY_BYTES = _env_int("DETAIL_MAX_BODY_BYTES", 1024 * 1024, minimum=1
 
 LOG_RETENTION_DAYS = _env_int("LOG_RETENTION_DAYS", 0)
 
+# How often a live log list (live=1) asks for new generations, in milliseconds. The product
+# promises them within 5 s; tests make it shorter.
+LIVE_POLL_MS = 5000
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

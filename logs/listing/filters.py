@@ -1,6 +1,7 @@
 """The log list's filters. Parameter names are part of the product's interface: range,
-from, to, q, api_key, request_id, provider, model, finish_reason, page_size, cursor, sort, and
-NAME_min / NAME_max for each NAME in NUMERIC_FILTERS."""
+from, to, q, api_key, request_id, provider, model, finish_reason, page_size, cursor, sort,
+NAME_min / NAME_max for each NAME in NUMERIC_FILTERS, and live (with a poll's after and sums,
+logs.listing.live)."""
 
 import datetime as dt
 
@@ -13,6 +14,8 @@ from logs import search
 from logs.models import ApiKey, Facet, Generation
 from logs.record.values import MAX_CREATED_AT, in_date_range
 from zenlogs.keyset import CursorField, Order
+
+from . import live
 
 RANGES = {
     "1h": dt.timedelta(hours=1),
@@ -234,6 +237,7 @@ class GenerationFilter(django_filters.FilterSet):
         form_fields["to"] = DateTimeInput(required=False, label="To")
         form_fields["q"] = SearchField()
         form_fields.update(numeric_fields())
+        form_fields.update(live.fields())
         facets = {kind: [] for kind in Facet.Kind.values}
         facet_rows = Facet.objects.filter(account=account).order_by("kind", "value")
         for kind, value in facet_rows.values_list("kind", "value"):

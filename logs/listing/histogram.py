@@ -377,9 +377,19 @@ def _bar_svg(bar):
             f'height="{bar.failed_height}"></rect>'
         )
     inside = "".join(svg)
+    # What the live list (static/zenlogs/app.js) needs to add a poll's new rows to the bar:
+    # its span in seconds since 1970, its counts, and (unlinked) where it would link.
+    data = (
+        f'data-low="{_seconds(bar.low)}" data-high="{_seconds(bar.high)}" '
+        f'data-requests="{bar.requests}" data-failed="{bar.failed}"'
+    )
     if bar.linked:
-        return f'<a href="{escape(bar.href)}" aria-label="{text}">{inside}</a>'
-    return f"<g>{inside}</g>"
+        return f'<a href="{escape(bar.href)}" {data} aria-label="{text}">{inside}</a>'
+    return f'<g {data} data-href="{escape(bar.href)}">{inside}</g>'
+
+
+def _seconds(moment):
+    return math.floor(moment.timestamp())
 
 
 def _window_query(low, high, zone):

@@ -124,3 +124,27 @@ class ListState:
     @property
     def numeric_filtered(self):
         return self.filter.numeric_filtered
+
+    @property
+    def live_requested(self):
+        return bool(self.form.cleaned_data.get("live"))
+
+    @property
+    def live_paused_by(self):
+        """Why live=1 does not follow the list, or None: it follows the newest first page of
+        a window that ends now, and a To time, another sort or an older page is none."""
+        if not self.live_requested:
+            return None
+        data = self.form.cleaned_data
+        if data.get("to"):
+            return "to"
+        if self.sort != DEFAULT_SORT:
+            return "sort"
+        if self.cursor is not None:
+            return "cursor"
+        return None
+
+    @property
+    def live(self):
+        """Whether the page follows new generations (static/zenlogs/app.js polls it)."""
+        return self.live_requested and self.live_paused_by is None

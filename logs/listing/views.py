@@ -2,6 +2,7 @@ import csv
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from billing.accounts import current_account
@@ -9,6 +10,7 @@ from logs import search
 from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
 
+from . import live
 from .exports import csv_rows
 from .filters import RANGE_LABELS, GenerationFilter
 from .histogram import volume_histogram
@@ -31,7 +33,12 @@ def generation_list(request):
         "range_labels": RANGE_LABELS,
     }
     status = 200
+    after = filterset.form.cleaned_data.get("after") if valid else None
+    if valid and state.live and after is not None and request.htmx:
+        return _live_poll(request, state, context, after)
     if valid:
+        if state.live:
+            context["live_after"] = live.start(state)  # before the rows: see live.start
         with reading(state, state.order):
             rows, newer, older = page(state.qs, state.order, state.cursor, state.page_size)
         with reading(state):
@@ -46,8 +53,6 @@ def generation_list(request):
             found = search.excerpts(rows, state.search_query, account.pk)
             for row in rows:
                 row.search_excerpt = found.get(row.pk)
-        query = request.GET.copy()
-        query.pop("cursor", None)
         context.update(
             rows=rows,
             newer_cursor=newer,
@@ -60,12 +65,52 @@ def generation_list(request):
             filters_active=filterset.active,
             # Only an empty account gets the "how to send logs" help, not an empty filter.
             account_empty=not rows and not generations.exists(),
-            detail_query=query.urlencode(),
+            detail_query=_detail_query(request),
+            live_query=_live_query(request),
+            live_ms=live.poll_ms(),
         )
     else:
         # Never silently drop a bad filter: show what's wrong, list nothing.
         status = 400
     return render_page_or_partial(request, "logs/list.html", "results", context, status=status)
+
+
+def _detail_query(request):
+    query = request.GET.copy()
+    for name in ("cursor", "after", "sums"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _live_query(request):
+    """The list's query string as live=1 follows it: without a To time, another sort or a
+    page's cursor (ListState.live_paused_by), which the page offers to drop."""
+    query = request.GET.copy()
+    for name in ("to", "sort", "cursor", "after", "sums"):
+        query.pop(name, None)
+    query["live"] = "1"
+    return query.urlencode()
+
+
+def _live_poll(request, state, context, after):
+    """A live page's poll (logs.listing.live): the rows stored since `after`, the summary
+    strip with their figures added, their counts per second for the histogram's bars."""
+    cap = state.page_size
+    shown = state.form.cleaned_data.get("sums")
+    update = live.poll(state, after, shown, cap)
+    rows = update.rows
+    if rows and state.search_query is not None:
+        found = search.excerpts(rows, state.search_query, state.account.pk)
+        for row in rows:
+            row.search_excerpt = found.get(row.pk)
+    context.update(
+        update=update,
+        summary=update.summary,
+        total=update.summary.requests if update.summary else None,
+        total_exact=update.summary.exact if update.summary else None,
+        detail_query=_detail_query(request),
+    )
+    return render(request, "logs/list.html#live", context)
 
 
 class _Echo:

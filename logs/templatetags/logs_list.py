@@ -2,6 +2,7 @@
 
 from django import template
 
+from logs.listing import live
 from logs.listing.filters import DEFAULT_SORT, SORTS
 
 register = template.Library()
@@ -26,3 +27,9 @@ def sort_header(context, state, name, label, tz=None, num=False):
         "arrow": arrow,
     }
     return {"h": header, "label": label, "tz": tz, "num": num}
+
+
+@register.filter
+def live_sums(summary):
+    """The summary strip's figures as a live page's polls send them back (logs.listing.live)."""
+    return live.sums_text(summary)

@@ -92,4 +92,274 @@
       if (!d.contains(event.target)) { d.removeAttribute("open"); }
     });
   });
+  // ---------------------------------------------------------------- the live list (live=1)
+  // While the results hold a [data-live] box, the list's own URL is asked every
+  // data-live-ms for what was stored since (logs/listing/live.py): `after` says where the
+  // last answer left off, `sums` carries the summary strip's figures for the server to add
+  // the new rows' to. The answer is a partial that is read here, never shown as it is: the
+  // new rows, the strip and the pager's total, and the new rows' counts per second for the
+  // histogram's bars. Rows stay put while the reader is down the list or has a popover open:
+  // an "N new" button brings them in then. Nothing is asked while the tab is hidden.
+  var live = { timer: null, busy: false, pending: [], count: 0, reload: false };
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function liveBox() { return document.querySelector("#results [data-live]"); }
+
+  function liveSchedule() {
+    clearTimeout(live.timer);
+    var box = liveBox();
+    if (!box || box.hasAttribute("data-live-stopped") || document.hidden) { return; }
+    box.hidden = false;
+    var wait = parseInt(box.getAttribute("data-live-ms"), 10) || 5000;
+    live.timer = setTimeout(livePoll, wait);
+  }
+
+  function liveStopped(box, why) {
+    box.setAttribute("data-live-stopped", "");
+    box.classList.add("paused");
+    box.querySelector("[data-live-text]").textContent = why;
+  }
+
+  function livePoll() {
+    var box = liveBox();
+    if (!box || live.busy || document.hidden) { return; }
+    var url = new URL(box.getAttribute("data-live-url"), window.location.href);
+    url.searchParams.set("after", box.getAttribute("data-live-after"));
+    var strip = document.querySelector("#results section.summary[data-live-sums]");
+    if (strip) { url.searchParams.set("sums", strip.getAttribute("data-live-sums")); }
+    live.busy = true;
+    fetch(url.toString(), { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (text) {
+        if (liveBox() === box) { liveApply(box, text); }  // else the results were swapped
+      }, function () {
+        if (liveBox() === box) { liveStopped(box, "Live stopped: the list could not be asked for new requests. Reload the page to follow it again."); }
+      })
+      .then(function () { live.busy = false; liveSchedule(); });
+  }
+
+  function liveApply(box, text) {
+    var holder = document.createElement("template");
+    holder.innerHTML = text;
+    var update = holder.content.querySelector("[data-live-update]");
+    if (!update) { liveStopped(box, "Live stopped: reload the page to follow the list again."); return; }
+    box.setAttribute("data-live-after", update.getAttribute("data-after"));
+    [["section.summary", "#results section.summary"], [".total", "#results .pager .total"]].forEach(function (pair) {
+      var fresh = update.querySelector(pair[0]), old = document.querySelector(pair[1]);
+      if (fresh && old) { old.replaceWith(fresh); }
+    });
+    liveChart(update.getAttribute("data-seconds"));
+    var count = parseInt(update.getAttribute("data-requests"), 10) || 0;
+    if (!count) { return; }
+    live.count += count;
+    if (update.getAttribute("data-overflow")) { live.reload = true; }
+    var group = null;
+    // The first tbody is the rows' own: a cost popover's table sits inside a row.
+    var tbody = update.querySelector("tbody");
+    (tbody ? tbody.querySelectorAll(":scope > tr") : []).forEach(function (tr) {
+      if (tr.id && tr.id.indexOf("g-") === 0) { group = [tr]; live.pending.push(group); }
+      else if (group) { group.push(tr); }  // a search's excerpt goes with its row
+    });
+    if (liveReaderAway()) { liveButton(); } else { liveBringIn(); }
+  }
+
+  function liveReaderAway() {
+    if (document.querySelector(".pop.open, .pop:hover, .pop:focus-within")) { return true; }
+    var rows = document.querySelector("#results table.logs > tbody");
+    return rows ? rows.getBoundingClientRect().top < 0 : false;
+  }
+
+  function liveButton() {
+    var button = document.querySelector("#results [data-live-new]");
+    if (!button) { return; }
+    button.textContent = live.count.toLocaleString("en-US") + " new";
+    button.hidden = false;
+  }
+
+  function rowTime(tr) {
+    var time = tr.querySelector("time");
+    // Milliseconds: Date.parse reads no more digits of the microseconds.
+    return time ? Date.parse(time.getAttribute("datetime").replace(/(\.\d{3})\d+/, "$1")) : 0;
+  }
+
+  function liveBringIn() {
+    var box = liveBox();
+    var tbody = document.querySelector("#results table.logs > tbody");
+    var size = box ? parseInt(box.getAttribute("data-live-page-size"), 10) || 50 : 50;
+    var shown = tbody ? tbody.querySelectorAll(":scope > tr[id^='g-']").length : 0;
+    // More than a page arrived at once, or the list has grown to a few pages, or there was
+    // no table yet: the newest page is read afresh (the pager's links then fit it again).
+    if (live.reload || !tbody || shown + live.pending.length > 4 * size) {
+      liveReset();
+      if (box && window.htmx) {
+        window.htmx.ajax("GET", box.getAttribute("data-live-url"), { target: "#results", swap: "innerHTML" });
+      }
+      return;
+    }
+    tbody.setAttribute("aria-live", "off");  // the status line says it, not every cell
+    var older = document.querySelector("#results .pager a[rel=next]");
+    live.pending.forEach(function (group) {
+      if (document.getElementById(group[0].id)) { return; }  // brought in by the page already
+      var at = rowTime(group[0]);
+      var rows = tbody.querySelectorAll(":scope > tr[id^='g-']");
+      for (var i = 0; i < rows.length; i++) {
+        if (rowTime(rows[i]) < at) {
+          group.forEach(function (tr) { tbody.insertBefore(tr, rows[i]); });
+          return;
+        }
+      }
+      // Older than every row shown: its place is on the older page, if there is one.
+      if (!older) { group.forEach(function (tr) { tbody.appendChild(tr); }); }
+    });
+    var text = box && box.querySelector("[data-live-text]");
+    if (text) {
+      text.textContent = "Live: " + live.count.toLocaleString("en-US") + " new request" + (live.count === 1 ? "" : "s") + " brought in at " + new Date().toLocaleTimeString() + ".";
+    }
+    liveReset();
+  }
+
+  function liveReset() {
+    live.pending = [];
+    live.count = 0;
+    live.reload = false;
+    var button = document.querySelector("#results [data-live-new]");
+    if (button) { button.hidden = true; }
+  }
+
+  function niceCeiling(value) {
+    var magnitude = Math.pow(10, Math.floor(Math.log10(value)));
+    var multiples = [1, 2, 2.5, 5];
+    for (var i = 0; i < multiples.length; i++) {
+      if (multiples[i] * magnitude >= value) { return multiples[i] * magnitude; }
+    }
+    return 10 * magnitude;
+  }
+
+  function setRect(bar, name, x, width, y, height) {
+    var rect = bar.querySelector("rect." + name);
+    if (height <= 0) { if (rect) { rect.remove(); } return; }
+    if (!rect) {
+      rect = document.createElementNS(SVG, "rect");
+      rect.setAttribute("class", name);
+      bar.appendChild(rect);
+    }
+    rect.setAttribute("x", x); rect.setAttribute("width", width);
+    rect.setAttribute("y", y.toFixed(2)); rect.setAttribute("height", height.toFixed(2));
+  }
+
+  // As logs/listing/histogram.py draws a bar: the failed part stacked on the succeeded one.
+  function drawBar(svg, bar, axis) {
+    var top = parseFloat(svg.getAttribute("data-top")), plot = parseFloat(svg.getAttribute("data-plot"));
+    var base = top + plot;
+    var n = parseInt(bar.getAttribute("data-requests"), 10), failed = parseInt(bar.getAttribute("data-failed"), 10);
+    var slot = bar.querySelector("rect.slot");
+    var slotX = parseFloat(slot.getAttribute("x")), slotWidth = parseFloat(slot.getAttribute("width"));
+    var x = (slotX + slotWidth * 0.1).toFixed(3) + "%", width = (slotWidth * 0.8).toFixed(3) + "%";
+    var total = n / axis * plot;
+    if (n) { total = Math.max(total, 1); }
+    var failedHeight = n ? total * failed / n : 0;
+    setRect(bar, "ok", x, width, base - (total - failedHeight), total - failedHeight);
+    setRect(bar, "failed", x, width, base - total, failedHeight);
+    var title = bar.querySelector("title");
+    var span = title.textContent.slice(0, title.textContent.indexOf(": "));
+    var label = span + ": " + n.toLocaleString("en-US") + " request" + (n === 1 ? "" : "s") + ", " +
+      (n - failed).toLocaleString("en-US") + " succeeded, " + failed.toLocaleString("en-US") + " failed";
+    title.textContent = label;
+    if (bar.tagName.toLowerCase() === "g" && n) {  // it has requests now: a link, as the others
+      var link = document.createElementNS(SVG, "a");
+      link.setAttribute("href", bar.getAttribute("data-href"));
+      Array.prototype.slice.call(bar.attributes).forEach(function (a) {
+        if (a.name !== "data-href") { link.setAttribute(a.name, a.value); }
+      });
+      while (bar.firstChild) { link.appendChild(bar.firstChild); }
+      bar.replaceWith(link);
+      bar = link;
+    }
+    if (bar.hasAttribute("aria-label")) { bar.setAttribute("aria-label", label); }
+  }
+
+  function liveChart(text) {
+    var svg = document.querySelector("#results svg.histogram-chart[data-axis-max]");
+    if (!svg || !text) { return; }
+    var bars = Array.prototype.slice.call(svg.querySelectorAll("[data-low]"));
+    if (!bars.length) { return; }
+    var changed = [], beyond = false;
+    text.split(" ").forEach(function (item) {
+      var p = item.split(":").map(Number);  // second, requests, failed
+      for (var i = bars.length - 1; i >= 0; i--) {
+        var bar = bars[i];
+        if (parseInt(bar.getAttribute("data-low"), 10) <= p[0]) {
+          if (p[0] >= parseInt(bar.getAttribute("data-high"), 10)) { beyond = true; return; }
+          bar.setAttribute("data-requests", parseInt(bar.getAttribute("data-requests"), 10) + p[1]);
+          bar.setAttribute("data-failed", parseInt(bar.getAttribute("data-failed"), 10) + p[2]);
+          if (changed.indexOf(bar) < 0) { changed.push(bar); }
+          return;
+        }
+      }
+    });
+    var axis = parseInt(svg.getAttribute("data-axis-max"), 10);
+    var most = Math.max.apply(null, bars.map(function (b) {
+      return b.querySelector("rect.uncounted") ? 0 : parseInt(b.getAttribute("data-requests"), 10);
+    }));
+    if (most > axis) {  // taller than the axis: a new axis, and every bar drawn to it
+      axis = niceCeiling(most);
+      svg.setAttribute("data-axis-max", axis);
+      svg.querySelector("[data-axis-label]").textContent = axis.toLocaleString("en-US");
+      changed = bars;
+    }
+    changed.forEach(function (bar) { drawBar(svg, bar, axis); });
+    var desc = svg.querySelector("desc");
+    if (desc && changed.length) {
+      var all = 0, failed = 0;
+      svg.querySelectorAll("[data-low]").forEach(function (b) {
+        all += parseInt(b.getAttribute("data-requests"), 10);
+        failed += parseInt(b.getAttribute("data-failed"), 10);
+      });
+      desc.textContent = desc.textContent
+        .replace(/^[\d,]+ requests?/, all.toLocaleString("en-US") + " request" + (all === 1 ? "" : "s"))
+        .replace(/[\d,]+ of them failed/, failed.toLocaleString("en-US") + " of them failed");
+    }
+    var figure = svg.closest("figure");
+    if (beyond && figure && !figure.querySelector("[data-live-beyond]")) {
+      // Time has run past the chart's last bar: say so rather than leave newer rows out.
+      var note = document.createElement("p");
+      note.className = "note";
+      note.setAttribute("data-live-beyond", "");
+      note.appendChild(document.createTextNode("Newer requests are past the chart's last bar. "));
+      var again = document.createElement("a");
+      again.href = liveBox().getAttribute("data-live-url");
+      again.textContent = "Redraw the chart";
+      note.appendChild(again);
+      figure.appendChild(note);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-live-new]");
+    if (!button) { return; }
+    liveBringIn();
+    var results = document.getElementById("results");
+    if (results) { results.scrollIntoView({ block: "start" }); }
+  });
+
+  // Turned on, the switch follows the newest first page of a window that ends now: it clears
+  // To and the sort before the form is sent (capture: htmx reads the form when it bubbles up).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (!el.matches || !el.matches("[data-live-switch]") || !el.checked || !el.form) { return; }
+    var to = el.form.querySelector("[name=to]");
+    if (to) { to.value = ""; }
+    document.querySelectorAll("input[type=hidden][name=sort][form='" + el.form.id + "']").forEach(function (input) {
+      input.remove();
+    });
+  }, true);
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { clearTimeout(live.timer); } else { livePoll(); }
+  });
+  document.addEventListener("htmx:afterSettle", function () { liveReset(); liveSchedule(); });
+  liveSchedule();
 })();

@@ -62,6 +62,8 @@ PAGES = {
     # A min above its max: the More filters panel opens, the error listed and the field marked.
     "list-more-filters": "/logs/?"
     + urlencode([*FILTERS, ("cost_min", "0.01"), ("cost_max", "0.001"), ("latency_max", "900")]),
+    # Following new generations: the switch on, the live status line shown.
+    "list-live": "/logs/?" + urlencode([*FILTERS, ("live", "1")]),
     "details-pretty": f"/logs/{LONG_ID}/?view=pretty&" + urlencode(FILTERS),
     "details-json": f"/logs/{LONG_ID}/?view=json&" + urlencode(FILTERS),
     "details-markdown": "/logs/MARKDOWNWIDE/?q=numbers",
