@@ -23,7 +23,11 @@ from .summary import summarize
 def generation_list(request):
     account = current_account(request)
     generations = Generation.objects.for_account(account)
-    filterset = GenerationFilter(request.GET, account=account, queryset=generations)
+    # A live poll renders no dropdowns: it reads only the choices its query names.
+    polling = bool(request.htmx and request.GET.get("after"))
+    filterset = GenerationFilter(
+        request.GET, account=account, queryset=generations, every_choice=not polling
+    )
     valid = filterset.is_valid()
     state = ListState(filterset)
     context = {

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from logs.listing.live import LOOKBACK
 from tests.factories import ACCOUNT_B, KEY_B, make_record, store
@@ -87,6 +89,20 @@ def test_an_empty_poll_changes_nothing(owner_client, shown):
     assert _ids(body) == [] and _attr(body, "data-requests") == "0"
     assert _attr(body, "data-seconds") == ""
     assert _attr(body, "data-live-sums") == sums
+
+
+def test_an_empty_poll_reads_no_dropdown_choices_and_checks_the_ones_given(owner_client, shown):
+    after, sums = _page(owner_client, {})
+    with CaptureQueriesContext(connection) as queries:
+        _poll(owner_client, {}, after, sums)
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "logs_facet" not in read and "logs_apikey" not in read
+    # A value given is still checked against the account's own: an unknown one is a 400.
+    params = {"model": "nobody/such-model"}
+    body = _poll(owner_client, params, after, sums, status=400)
+    assert "<code>model</code>" in body
+    known = {"model": shown[0].model_slug, "api_key": shown[0].api_key.external_id}
+    assert _ids(_poll(owner_client, known, after, sums)) == []
 
 
 def test_a_poll_keeps_the_filters_and_the_search(owner_client, shown):
