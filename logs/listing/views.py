@@ -1,7 +1,7 @@
 import csv
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 
 from billing.accounts import current_account
@@ -10,7 +10,7 @@ from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
 
 from .exports import csv_rows
-from .filters import RANGE_LABELS, GenerationFilter
+from .filters import DEFAULT_RANGE, RANGE_LABELS, GenerationFilter, has_empty_values, short_query
 from .histogram import volume_histogram
 from .reads import page, reading
 from .state import ListState
@@ -19,6 +19,12 @@ from .summary import summarize
 
 @login_required
 def generation_list(request):
+    # The filter bar sent without JavaScript carries every field, most of them empty: one
+    # redirect gives the page its short URL, the one to bookmark and share (htmx's requests
+    # are short already, and a link that is long but has nothing empty is taken as it is).
+    if not request.htmx and has_empty_values(request.GET):
+        short = short_query(request.GET).urlencode()
+        return HttpResponseRedirect(f"{request.path}?{short}" if short else request.path)
     account = current_account(request)
     generations = Generation.objects.for_account(account)
     filterset = GenerationFilter(request.GET, account=account, queryset=generations)
@@ -29,13 +35,17 @@ def generation_list(request):
         "state": state,
         "account": account,
         "range_labels": RANGE_LABELS,
+        "default_range": DEFAULT_RANGE,
+        # What the page's links start from (pager, sort headers, Details, histogram bars,
+        # CSV export): the query string without its empty and default parameters.
+        "list_query": short_query(request.GET),
     }
     status = 200
     if valid:
         with reading(state, state.order):
             rows, newer, older = page(state.qs, state.order, state.cursor, state.page_size)
         with reading(state):
-            histogram = volume_histogram(account, state, request.GET)
+            histogram = volume_histogram(account, state, context["list_query"])
             sample = histogram.sample if histogram is not None else None
             summary = summarize(account, state, sample)
         # The list's total is the summary's count. When that stopped at its cap, counting
@@ -46,7 +56,7 @@ def generation_list(request):
             found = search.excerpts(rows, state.search_query, account.pk)
             for row in rows:
                 row.search_excerpt = found.get(row.pk)
-        query = request.GET.copy()
+        query = context["list_query"].copy()
         query.pop("cursor", None)
         context.update(
             rows=rows,
