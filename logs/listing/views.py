@@ -38,14 +38,14 @@ def generation_list(request):
         "default_range": DEFAULT_RANGE,
         # What the page's links start from (pager, sort headers, Details, histogram bars,
         # CSV export): the query string without its empty and default parameters.
-        "list_query": short_query(request.GET),
+        "link_query": short_query(request.GET),
     }
     status = 200
     if valid:
         with reading(state, state.order):
             rows, newer, older = page(state.qs, state.order, state.cursor, state.page_size)
         with reading(state):
-            histogram = volume_histogram(account, state, context["list_query"])
+            histogram = volume_histogram(account, state, context["link_query"])
             sample = histogram.sample if histogram is not None else None
             summary = summarize(account, state, sample)
         # The list's total is the summary's count. When that stopped at its cap, counting
@@ -56,7 +56,7 @@ def generation_list(request):
             found = search.excerpts(rows, state.search_query, account.pk)
             for row in rows:
                 row.search_excerpt = found.get(row.pk)
-        query = context["list_query"].copy()
+        query = context["link_query"].copy()
         query.pop("cursor", None)
         context.update(
             rows=rows,

@@ -92,6 +92,8 @@ def test_a_search_pushes_only_its_own_parameter(login_page, rows):
     expect(page).to_have_url(re.compile(r"/logs/\?q=hello$"))
     page.locator('select[name="page_size"]').select_option("100")
     expect(page).to_have_url(re.compile(r"/logs/\?q=hello&page_size=100$"))
+    page.locator('select[name="range"]').select_option("30d")
+    expect(page).to_have_url(re.compile(r"/logs/\?q=hello&range=30d&page_size=100$"))
     page.locator('select[name="range"]').select_option("7d")  # the default, left out
     expect(page).to_have_url(re.compile(r"/logs/\?q=hello&page_size=100$"))
 
