@@ -193,6 +193,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # The CSRF token travels in hx-headers on <body>, read from the template, never by JS from the
 # cookie, so the cookie can be HttpOnly.
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets the site's 403 page (DEBUG=1 keeps Django's, which says why).
+CSRF_FAILURE_VIEW = "zenlogs.views.csrf_failure"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

@@ -1,15 +1,18 @@
-"""Site-wide views that belong to no app: the health check and the database-outage answers."""
+"""Site-wide views that belong to no app: the health check, the database-outage answers and
+the error pages' handlers (the pages themselves are templates/404.html, 403.html, 500.html)."""
 
 import logging
 import sys
 import threading
 
 from axes.utils import reset as reset_lockout
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.views import defaults
+from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -81,7 +84,16 @@ def server_error(request):
         isinstance(exc, DatabaseError) and request.path.startswith("/api/")
     ):
         return database_unavailable(request)
+    # 500.html is rendered with no context (no request, user or database), as Django does.
     return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the site's 403 page, in its layout. Django's own page, which names
+    the reason, stays for DEBUG=1."""
+    if settings.DEBUG:
+        return csrf.csrf_failure(request, reason)
+    return render(request, "403.html", {"csrf_failed": True}, status=403)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -8,6 +8,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.http import QueryDict
 from django.utils import timezone
 
 from logs import search
@@ -69,6 +70,26 @@ SORTS = {
     "-throughput": "Throughput, highest first",
 }
 DEFAULT_SORT = "-created_at"
+# What a list URL means when it leaves a parameter out (short_query).
+DEFAULTS = {"range": DEFAULT_RANGE, "page_size": str(DEFAULT_PAGE_SIZE), "sort": DEFAULT_SORT}
+
+
+def short_query(query):
+    """The list's query string (a QueryDict) without its empty parameters and those at their
+    default, in the same order: the filter bar sends every field, most of them empty, and a
+    link or a pushed URL of 330 characters says no more than `model=x`."""
+    short = QueryDict(mutable=True)
+    for name, values in query.lists():
+        kept = [value for value in values if value != "" and value != DEFAULTS.get(name)]
+        if kept:
+            short.setlist(name, kept)
+    return short
+
+
+def has_empty_values(query):
+    """Whether the query string carries an empty parameter, as a filter bar sent without
+    JavaScript does (htmx's requests leave them out: static/zenlogs/app.js)."""
+    return any("" in values for _name, values in query.lists())
 
 
 def _given(data, names):

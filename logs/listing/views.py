@@ -1,7 +1,7 @@
 import csv
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -12,7 +12,7 @@ from zenlogs.htmx import render_page_or_partial
 
 from . import live
 from .exports import csv_rows
-from .filters import RANGE_LABELS, GenerationFilter
+from .filters import DEFAULT_RANGE, RANGE_LABELS, GenerationFilter, has_empty_values, short_query
 from .histogram import volume_histogram
 from .reads import page, reading
 from .state import ListState
@@ -21,6 +21,12 @@ from .summary import summarize
 
 @login_required
 def generation_list(request):
+    # The filter bar sent without JavaScript carries every field, most of them empty: one
+    # redirect gives the page its short URL, the one to bookmark and share (htmx's requests
+    # are short already, and a link that is long but has nothing empty is taken as it is).
+    if not request.htmx and has_empty_values(request.GET):
+        short = short_query(request.GET).urlencode()
+        return HttpResponseRedirect(f"{request.path}?{short}" if short else request.path)
     account = current_account(request)
     generations = Generation.objects.for_account(account)
     # A live poll renders no dropdowns: it reads only the choices its query names.
@@ -35,6 +41,10 @@ def generation_list(request):
         "state": state,
         "account": account,
         "range_labels": RANGE_LABELS,
+        "default_range": DEFAULT_RANGE,
+        # What the page's links start from (pager, sort headers, Details, histogram bars,
+        # CSV export): the query string without its empty and default parameters.
+        "link_query": short_query(request.GET),
     }
     status = 200
     after = filterset.form.cleaned_data.get("after") if valid else None
@@ -46,7 +56,7 @@ def generation_list(request):
         with reading(state, state.order):
             rows, newer, older = page(state.qs, state.order, state.cursor, state.page_size)
         with reading(state):
-            histogram = volume_histogram(account, state, request.GET)
+            histogram = volume_histogram(account, state, context["link_query"])
             sample = histogram.sample if histogram is not None else None
             summary = summarize(account, state, sample)
         # The list's total is the summary's count. When that stopped at its cap, counting
@@ -69,8 +79,8 @@ def generation_list(request):
             filters_active=filterset.active,
             # Only an empty account gets the "how to send logs" help, not an empty filter.
             account_empty=not rows and not generations.exists(),
-            detail_query=_detail_query(request),
-            live_query=_live_query(request),
+            detail_query=_detail_query(context["link_query"]),
+            live_query=_live_query(context["link_query"]),
             live_ms=live.poll_ms(),
         )
     else:
@@ -79,17 +89,17 @@ def generation_list(request):
     return render_page_or_partial(request, "logs/list.html", "results", context, status=status)
 
 
-def _detail_query(request):
-    query = request.GET.copy()
+def _detail_query(link_query):
+    query = link_query.copy()
     for name in ("cursor", "after", "sums"):
         query.pop(name, None)
     return query.urlencode()
 
 
-def _live_query(request):
+def _live_query(link_query):
     """The list's query string as live=1 follows it: without a To time, another sort or a
     page's cursor (ListState.live_paused_by), which the page offers to drop."""
-    query = request.GET.copy()
+    query = link_query.copy()
     for name in ("to", "sort", "cursor", "after", "sums"):
         query.pop(name, None)
     query["live"] = "1"
@@ -112,7 +122,7 @@ def _live_poll(request, state, context, after):
         summary=update.summary,
         total=update.summary.requests if update.summary else None,
         total_exact=update.summary.exact if update.summary else None,
-        detail_query=_detail_query(request),
+        detail_query=_detail_query(context["link_query"]),
     )
     return render(request, "logs/list.html#live", context)
 

@@ -26,7 +26,8 @@ def sort_header(context, state, name, label, tz=None, num=False):
         "aria": aria,
         "arrow": arrow,
     }
-    return {"h": header, "label": label, "tz": tz, "num": num}
+    # link_query: the list's query string without its empty and default parameters.
+    return {"h": header, "label": label, "tz": tz, "num": num, "query": context.get("link_query")}
 
 
 @register.filter

@@ -362,4 +362,104 @@
   });
   document.addEventListener("htmx:afterSettle", function () { liveReset(); liveSchedule(); });
   liveSchedule();
+
+
+  // Escape closes the filter dropdowns and More filters, and the focus goes back to the
+  // summary that opened the one it was in.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    document.querySelectorAll("details.multi[open], details.more[open]").forEach(function (d) {
+      var inside = d.contains(document.activeElement);
+      d.removeAttribute("open");
+      if (inside) { d.querySelector("summary").focus(); }
+    });
+  });
+
+  // The same for the checkbox dropdowns as for More filters: the count on each one's button,
+  // as the server draws it on a full load, follows the boxes ticked.
+  document.addEventListener("change", function (event) {
+    var multi = event.target.closest && event.target.closest("details.multi");
+    var badge = multi && multi.querySelector("[data-filter-count]");
+    if (!badge) { return; }
+    var ticked = multi.querySelectorAll("input[type=checkbox]:checked").length;
+    badge.textContent = ticked ? String(ticked) : "";
+  });
+
+  // The Time select says "Custom" while From/To set the window (they win over it). Picking a
+  // range clears the dates; a date picks Custom; clearing both goes back to the default range.
+  // In the capture phase, so the form's values are right before htmx reads them to send.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    var range = form && form.elements.namedItem("range");
+    var from = form && form.elements.namedItem("from");
+    var to = form && form.elements.namedItem("to");
+    if (!range || !from || !to || range.tagName !== "SELECT") { return; }
+    var custom = range.querySelector("option[data-custom]");
+    if (event.target === range && range.value !== "") {
+      from.value = "";
+      to.value = "";
+      if (custom) { custom.remove(); }
+    } else if (event.target === from || event.target === to) {
+      if (from.value || to.value) {
+        if (!custom) {
+          custom = new Option("Custom", "");
+          custom.setAttribute("data-custom", "");
+          range.insertBefore(custom, range.firstChild);
+        }
+        custom.selected = true;
+      } else if (custom) {
+        custom.remove();
+        range.value = range.getAttribute("data-default");
+      }
+    }
+  }, true);
+
+  // Short URLs: a GET a form sends through htmx (and so the URL it pushes) leaves out the
+  // empty fields and those at their default (a control's data-default), as the server's links
+  // do (logs.listing.filters.short_query): one filter is `?model=x`, not every field.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    var data = event.detail.formData;
+    if (event.detail.verb !== "get" || !data || !form.matches || !form.matches("form")) { return; }
+    var names = [];
+    data.forEach(function (value, name) { if (names.indexOf(name) < 0) { names.push(name); } });
+    names.forEach(function (name) {
+      var control = form.elements.namedItem(name);
+      var fallback = control && control.getAttribute ? control.getAttribute("data-default") : null;
+      var values = data.getAll(name);
+      var kept = values.filter(function (v) { return v !== "" && v !== fallback; });
+      if (kept.length !== values.length) {
+        data.delete(name);
+        kept.forEach(function (v) { data.append(name, v); });
+      }
+    });
+  });
+
+  // Paging brings the reader to the top of the new page: the results' top, when it has gone
+  // off the top of the screen (a click on the pager below the table), and the focus there, as
+  // the link that had it went with the old page.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var config = event.detail.requestConfig;
+    var link = config && config.elt;
+    var results = event.detail.target;
+    if (!link || !link.hasAttribute || !link.hasAttribute("data-page-link") || !results) { return; }
+    if (results.getBoundingClientRect().top < 0) { results.scrollIntoView({ block: "start" }); }
+    if (!document.activeElement || document.activeElement === document.body) {
+      results.focus({ preventScroll: true });
+    }
+  });
+
+  // An error page's "Back to the previous page", when it came from one of ours (the
+  // Referrer-Policy sends the referrer only within the site; a new tab has none).
+  var cameFromHere = document.referrer.indexOf(window.location.origin + "/") === 0;
+  if (cameFromHere) {
+    document.querySelectorAll("a[data-back]").forEach(function (back) { back.hidden = false; });
+  }
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("a[data-back]");
+    if (back && cameFromHere) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
 })();

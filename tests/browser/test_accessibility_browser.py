@@ -70,6 +70,9 @@ PAGES = {
     "billing": "/billing/",
     "usage": "/billing/usage/",
     "password-change": "/accounts/password/",
+    # 404s in the site's layout: a generation that is not there, and an address that is not.
+    "not-found-generation": f"/logs/{LONG_ID[:-1]}X/",
+    "not-found": "/no/such/page/" + "a-rather-long-path-segment/" * 4,
 }
 
 
