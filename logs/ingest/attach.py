@@ -14,7 +14,7 @@ from logs.search import search_row
 from zenlogs.bulk import insert_rows
 
 from .checks import Errors
-from .store import STAGE_FIELDS
+from .store import STAGE_FIELDS, stage_row
 
 
 def attach_stages(account, stages_by_id):
@@ -53,20 +53,7 @@ def attach_stages(account, stages_by_id):
             if errors.items or not new:
                 continue
             gained.add(generation_id)
-            rows.extend(
-                (
-                    pk,
-                    s.stage,
-                    s.headers,
-                    s.text,
-                    s.body_format,
-                    s.size_bytes,
-                    s.truncated,
-                    account.pk,
-                    created_at,
-                )
-                for s in new
-            )
+            rows.extend(stage_row(pk, s, account.pk, created_at) for s in new)
             if not present:
                 searchable = search_row(
                     pk,

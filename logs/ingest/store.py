@@ -234,20 +234,7 @@ def _store(parsed, outcomes, price_book, charge=True, replay=False):
         created.append(generation)
         outcomes[index] = Outcome(index, record.generation_id, CREATED)
         account_id, created_at = generation.account_id, generation.created_at
-        stages.extend(
-            (
-                pk,
-                s.stage,
-                s.headers,
-                s.text,
-                s.body_format,
-                s.size_bytes,
-                s.truncated,
-                account_id,
-                created_at,
-            )
-            for s in record.stages
-        )
+        stages.extend(stage_row(pk, s, account_id, created_at) for s in record.stages)
         if generation.pending_rating is not None:
             ratings.append((pk, *generation.pending_rating, account_id, created_at))
         if record.stages:
@@ -287,6 +274,22 @@ def _store(parsed, outcomes, price_book, charge=True, replay=False):
     if charge:
         settle(created, replay=replay)
     write_rollups(rollups)
+
+
+def stage_row(pk, stage, account_id, created_at):
+    """One StagePayload row for insert_rows, in STAGE_FIELDS' order (the write path and
+    logs.ingest.attach both write stages; one place keeps the order)."""
+    return (
+        pk,
+        stage.stage,
+        stage.headers,
+        stage.text,
+        stage.body_format,
+        stage.size_bytes,
+        stage.truncated,
+        account_id,
+        created_at,
+    )
 
 
 STAGE_FIELDS = (
