@@ -2,6 +2,7 @@
 chosen one is kept in the session and switched from the header."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Account
 
@@ -20,6 +21,6 @@ def current_account(request):
     wanted = request.session.get(SESSION_KEY)
     account = (accounts.filter(pk=wanted).first() if wanted else None) or accounts.first()
     if account is None:
-        raise Http404("You are not a member of any account.")
+        raise Http404(_("You are not a member of any account."))
     request._current_account = account
     return account

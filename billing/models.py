@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
 from zenlogs.keyset import KeysetQuerySet
@@ -26,9 +27,9 @@ COUNT_FEE_ITEMS = ("web_search", "image")
 FEE_ITEMS = TOKEN_FEE_ITEMS + COUNT_FEE_ITEMS
 # How a rate is labelled wherever it is shown (the cost popover, the details page).
 RATE_UNITS = {
-    **dict.fromkeys(TOKEN_FEE_ITEMS, "$/M tokens"),
-    "web_search": "$/request",
-    "image": "$/image",
+    **dict.fromkeys(TOKEN_FEE_ITEMS, _("$/M tokens")),
+    "web_search": _("$/request"),
+    "image": _("$/image"),
 }
 INPUT_FEE_ITEMS = (
     "prompt",
@@ -49,8 +50,8 @@ class AccountQuerySet(models.QuerySet):
 
 class Account(models.Model):
     class Plan(models.TextChoices):
-        PAY_AS_YOU_GO = "pay_as_you_go", "Pay as you go"
-        SUBSCRIPTION = "subscription", "Subscription"
+        PAY_AS_YOU_GO = "pay_as_you_go", _("Pay as you go")
+        SUBSCRIPTION = "subscription", _("Subscription")
 
     external_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -211,8 +212,8 @@ class Wallet(models.Model):
     LedgerEntry, under a row lock, and never go below zero."""
 
     class Kind(models.TextChoices):
-        REWARD = "reward", "Reward Credits"
-        PURCHASED = "purchased", "Purchased Credits"
+        REWARD = "reward", _("Reward Credits")
+        PURCHASED = "purchased", _("Purchased Credits")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wallets")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -240,8 +241,8 @@ class LedgerEntry(models.Model):
     """An immutable line of a wallet's history: a credit (+) or a charge's draw (-)."""
 
     class Type(models.TextChoices):
-        CREDIT = "credit", "Credit"
-        CHARGE = "charge", "Charge"
+        CREDIT = "credit", _("Credit")
+        CHARGE = "charge", _("Charge")
 
     # ledger_time leads with the account, so the account needs no index of its own.
     # No database foreign keys: see Rating.generation.
@@ -289,12 +290,12 @@ class Charge(models.Model):
     generation can be settled once and only once."""
 
     class Status(models.TextChoices):
-        SETTLED = "settled", "Settled"
-        UNPAID = "unpaid", "Unpaid"
+        SETTLED = "settled", _("Settled")
+        UNPAID = "unpaid", _("Unpaid")
 
     class Source(models.TextChoices):
-        WALLETS = "wallets", "Our wallets"
-        GATEWAY = "gateway", "Settled by the gateway"
+        WALLETS = "wallets", _("Our wallets")
+        GATEWAY = "gateway", _("Settled by the gateway")
 
     # DO_NOTHING: retention deletes generations (prune_generations) and keeps their
     # charges, so what was billed stays on record; generation_id then names a log that is

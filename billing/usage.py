@@ -15,14 +15,18 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from logs.models import ApiKey, HourlyRollup
 from zenlogs.charts import nice_ceiling
 
 DEFAULT_DAYS = 30
-DIMENSIONS = {"model": "Model", "api_key": "API key"}
+DIMENSIONS = {"model": _("Model"), "api_key": _("API key")}
 # The same, as a word inside a sentence ("By model", "By API key").
-DIMENSION_WORDS = {"model": "model", "api_key": "API key"}
+DIMENSION_WORDS = {
+    "model": _("model (in a sentence)"),
+    "api_key": _("API key (in a sentence)"),
+}
 # The values with the highest cost get their own colour in the chart; the rest are stacked
 # as "Other", because a legend of forty models is a legend nobody reads.
 CHART_SERIES = 5
@@ -211,7 +215,7 @@ def chart(report, height=220):
     series = [{"index": i, "label": p.label} for i, p in enumerate(named)]
     other_index = len(named)
     if any(p.usage.cost > 0 for p in report.parts[len(named) :]):
-        series.append({"index": other_index, "label": "Other"})
+        series.append({"index": other_index, "label": _("Other")})
     index_of = {p.value: i for i, p in enumerate(named)}
 
     maximum = max((d.total.cost for d in report.days), default=Decimal(0))
@@ -242,7 +246,7 @@ def chart(report, height=220):
                 continue
             h = cost / axis_max * plot_height
             y -= h
-            label = series[index]["label"] if index < len(series) else "Other"
+            label = series[index]["label"] if index < len(series) else _("Other")
             segments.append(
                 {"series": index, "label": label, "cost": cost, "y": _px(y), "h": _px(h)}
             )

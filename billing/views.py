@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from logs.models import Generation
@@ -34,7 +35,8 @@ def switch_account(request):
     if not params.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in params.errors.items())
         return HttpResponseBadRequest(
-            f"Invalid account switch: {errors}\n", content_type="text/plain; charset=utf-8"
+            _("Invalid account switch: %(errors)s") % {"errors": errors} + "\n",
+            content_type="text/plain; charset=utf-8",
         )
     account = get_object_or_404(
         user_accounts(request.user), external_id=params.cleaned_data["account"]
@@ -73,7 +75,7 @@ class LedgerParams(forms.Form):
         # The ledger only pages back in time ("Older", then "Newest"), so a cursor that
         # asks for newer rows did not come from this page.
         if cursor is not None and cursor.direction != "o":
-            raise forms.ValidationError("This page link is not valid; start from the newest.")
+            raise forms.ValidationError(_("This page link is not valid; start from the newest."))
         return cursor
 
 

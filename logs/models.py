@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import FEE_ITEMS, INPUT_FEE_ITEMS, MONEY, OUTPUT_FEE_ITEMS, Account, Rating
 from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
@@ -343,8 +344,8 @@ class Stage(models.TextChoices):
 # The details page's two panels and the stages each can show, the user's own hop first: the
 # page shows that one by default, and search indexes the same text the page shows.
 SECTIONS = {
-    "request": ("Request", "request_stage", [Stage.USER_REQUEST, Stage.ORIGIN_REQUEST]),
-    "response": ("Response", "response_stage", [Stage.USER_RESPONSE, Stage.ORIGIN_RESPONSE]),
+    "request": (_("Request"), "request_stage", [Stage.USER_REQUEST, Stage.ORIGIN_REQUEST]),
+    "response": (_("Response"), "response_stage", [Stage.USER_RESPONSE, Stage.ORIGIN_RESPONSE]),
 }
 
 

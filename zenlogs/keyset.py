@@ -20,6 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.db.models.lookups import GreaterThan, LessThan
+from django.utils.translation import gettext_lazy as _
 
 from zenlogs.sealed import SEAL_PATTERN, seal, unseal
 
@@ -278,5 +279,7 @@ class CursorField(forms.CharField):
             return None
         cursor = Cursor.parse(value, self.sort_field)
         if cursor is None:
-            raise forms.ValidationError("This page link is not valid; start from the first page.")
+            raise forms.ValidationError(
+                _("This page link is not valid; start from the first page.")
+            )
         return cursor

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
+from billing import language
 from billing import views as billing_views
 from logs import api
 from logs.otlp import views as otlp_views
@@ -24,6 +26,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/language/", language.switch_language, name="switch_language"),
+    # The strings of static/zenlogs/app.js, as a script file (the CSP allows no inline one).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
     path("healthz", site_views.healthz, name="healthz"),
     path("api/openapi.json", api.openapi_json, name="api_openapi"),

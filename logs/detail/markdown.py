@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, unescapeAll
 from pygments.token import STANDARD_TYPES
@@ -109,15 +110,20 @@ def render_markdown(text, budget, query=None):
     if len(text) > MARKDOWN_MAX_CHARS:
         return Rendered(
             None,
-            f"Shown as plain text: longer than the {MARKDOWN_MAX_CHARS:,} characters Pretty "
-            "mode renders as Markdown.",
+            _(
+                "Shown as plain text: longer than the %(limit)s characters Pretty mode renders "
+                "as Markdown."
+            )
+            % {"limit": f"{MARKDOWN_MAX_CHARS:,}"},
         )
     if not budget.take_markdown(len(_MARKUP.findall(text))):
         return Rendered(
             None,
-            "Shown as plain text: Pretty mode renders Markdown up to "
-            f"{MARKDOWN_LIMIT:,} characters of its syntax per section, and this text goes "
-            "past them.",
+            _(
+                "Shown as plain text: Pretty mode renders Markdown up to %(limit)s characters "
+                "of its syntax per section, and this text goes past them."
+            )
+            % {"limit": f"{MARKDOWN_LIMIT:,}"},
         )
     tokens = _MD.parse(text)
     _adjust(tokens)

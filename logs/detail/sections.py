@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
 
 from logs.detail.highlight import HighlightBudget, highlight_json
 from logs.formats import parse_request, parse_response
@@ -73,35 +74,38 @@ def build_section(key, stages, chosen, view, via_opentelemetry=False):
     if payload is None:
         if via_opentelemetry:
             section.missing_note = (
-                "not captured by OpenTelemetry."
+                _("not captured by OpenTelemetry.")
                 if chosen in _OTEL_UNSEEN
-                else "not captured: the app's instrumentation sent no message content "
-                "(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)."
+                else _(
+                    "not captured: the app's instrumentation sent no message content "
+                    "(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)."
+                )
             )
         return section
     limit = settings.DETAIL_MAX_BODY_BYTES
     section.too_large = payload.size_bytes > limit or payload.truncated
     if payload.truncated:
         section.notes.append(
-            f"The gateway sent {payload.size_bytes:,} bytes; it was stored cut at the "
-            "ingestion limit."
+            _("The gateway sent %(size)s bytes; it was stored cut at the ingestion limit.")
+            % {"size": f"{payload.size_bytes:,}"}
         )
     elif section.too_large:
         section.notes.append(
-            f"This body is {payload.size_bytes:,} bytes; showing the first {limit:,}."
+            _("This body is %(size)s bytes; showing the first %(limit)s.")
+            % {"size": f"{payload.size_bytes:,}", "limit": f"{limit:,}"}
         )
     if view == "pretty":
         if payload.body_format == StagePayload.BodyFormat.NONE:
-            section.notes.append("This stage was captured without a body.")
+            section.notes.append(_("This stage was captured without a body."))
         elif section.too_large:
-            section.notes.append("Too large for Pretty mode: shown as raw text below.")
+            section.notes.append(_("Too large for Pretty mode: shown as raw text below."))
             section.body_text = payload.head
         else:
             parse = parse_request if key == "request" else parse_response
             section.conversation = parse(payload.head, payload.body_format)
             if section.conversation is None:
                 section.notes.append(
-                    "Not a format Pretty mode knows (or not well-formed): showing it raw."
+                    _("Not a format Pretty mode knows (or not well-formed): showing it raw.")
                 )
                 _raw_body(section, payload)
         return section
@@ -116,13 +120,15 @@ def _raw_body(section, payload):
         try:
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         except (ValueError, RecursionError):
-            section.notes.append("The body is not well-formed JSON: shown as text.")
+            section.notes.append(_("The body is not well-formed JSON: shown as text."))
             section.body_text = text
             return
         if len(text) <= HIGHLIGHT_LIMIT:
             section.body_html = highlight_json(text, HIGHLIGHT_LIMIT)
             return
-        section.notes.append(f"Highlighting stops at {HIGHLIGHT_LIMIT:,} characters.")
+        section.notes.append(
+            _("Highlighting stops at %(limit)s characters.") % {"limit": f"{HIGHLIGHT_LIMIT:,}"}
+        )
         section.body_html = highlight_json(text[:HIGHLIGHT_LIMIT], HIGHLIGHT_LIMIT)
         section.body_text = text[HIGHLIGHT_LIMIT:]
         return

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 
 from logs import search
 from logs.listing.filters import DEFAULT_SORT, GenerationFilter
@@ -26,10 +27,10 @@ def _generation_for(request, generation_id):
 
 
 class DetailParams(forms.Form):
-    view = forms.ChoiceField(choices=[("pretty", "Pretty"), ("json", "JSON")], required=False)
+    view = forms.ChoiceField(choices=[("pretty", _("Pretty")), ("json", "JSON")], required=False)
     # Pretty mode's message text: rendered as Markdown (the default), or as sent.
     text = forms.ChoiceField(
-        choices=[("markdown", "Markdown"), ("raw", "Raw text")], required=False
+        choices=[("markdown", "Markdown"), ("raw", _("Raw text"))], required=False
     )
     request_stage = forms.ChoiceField(
         choices=[(s, s) for s in SECTIONS["request"][2]], required=False

@@ -5,6 +5,8 @@ parsers and stream reassemblers all use."""
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 OPENAI_CHAT = "openai_chat"
 ANTHROPIC_MESSAGES = "anthropic_messages"
 OPENAI_RESPONSES = "openai_responses"
@@ -18,15 +20,15 @@ FORMAT_LABELS = {
     OPENAI_RESPONSES: "OpenAI Responses",
     GEMINI: "Google Gemini",
     OTEL_GENAI: "OpenTelemetry GenAI",
-    ERROR: "Error",
+    ERROR: _("Error"),
 }
 
 ROLE_LABELS = {
-    "system": "System",
-    "developer": "Developer",
-    "user": "User",
-    "assistant": "Assistant",
-    "tool": "Tool",
+    "system": _("System"),
+    "developer": _("Developer"),
+    "user": _("User"),
+    "assistant": _("Assistant"),
+    "tool": _("Tool"),
 }
 
 _JSON_MEDIA_TYPE = "application/json"

@@ -10,6 +10,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from logs import search
 from logs.models import ApiKey, Facet, Generation
@@ -27,12 +29,12 @@ RANGES = {
     "all": None,
 }
 RANGE_LABELS = {
-    "1h": "Last hour",
-    "24h": "Last 24 hours",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "90d": "Last 90 days",
-    "all": "All time",
+    "1h": _("Last hour"),
+    "24h": _("Last 24 hours"),
+    "7d": _("Last 7 days"),
+    "30d": _("Last 30 days"),
+    "90d": _("Last 90 days"),
+    "all": _("All time"),
 }
 DEFAULT_RANGE = "7d"
 DEFAULT_PAGE_SIZE = 50
@@ -40,12 +42,12 @@ MAX_PAGE_SIZE = 200
 # The numeric filters, each an inclusive pair NAME_min / NAME_max: the column it bounds (the
 # one the list shows under that label) and whether its values are Decimals or whole numbers.
 NUMERIC_FILTERS = {
-    "cost": ("bill_amount", "Cost (USD)", "decimal"),
-    "latency": ("first_token_latency_ms", "Latency (ms)", "integer"),
-    "generation_time": ("generation_time_ms", "Generation Time (ms)", "integer"),
-    "input_tokens": ("input_tokens", "Input Tokens", "integer"),
-    "output_tokens": ("output_tokens", "Output Tokens", "integer"),
-    "throughput": ("throughput", "Throughput (tps)", "decimal"),
+    "cost": ("bill_amount", _("Cost (USD)"), "decimal"),
+    "latency": ("first_token_latency_ms", _("Latency (ms)"), "integer"),
+    "generation_time": ("generation_time_ms", _("Generation Time (ms)"), "integer"),
+    "input_tokens": ("input_tokens", _("Input Tokens"), "integer"),
+    "output_tokens": ("output_tokens", _("Output Tokens"), "integer"),
+    "throughput": ("throughput", _("Throughput (tps)"), "decimal"),
 }
 # What a numeric filter may ask for is bounded so that every value reaches the database as
 # one it can compare: SQLite has no integer past 2**63 - 1 (a bigger one would be a 500), and
@@ -58,16 +60,16 @@ NUMERIC_PARAMS = [f"{name}_{end}" for name in NUMERIC_FILTERS for end in ("min",
 # NUMERIC_FILTERS name and sorts by the column its bounds apply to; unknown values come last
 # either way (zenlogs.keyset.Order).
 SORTS = {
-    "-created_at": "Newest first",
-    "created_at": "Oldest first",
-    "-cost": "Cost, highest first",
-    "cost": "Cost, lowest first",
-    "-latency": "Latency, highest first",
-    "latency": "Latency, lowest first",
-    "-generation_time": "Generation time, highest first",
-    "-input_tokens": "Input tokens, most first",
-    "-output_tokens": "Output tokens, most first",
-    "-throughput": "Throughput, highest first",
+    "-created_at": _("Newest first"),
+    "created_at": _("Oldest first"),
+    "-cost": _("Cost, highest first"),
+    "cost": _("Cost, lowest first"),
+    "-latency": _("Latency, highest first"),
+    "latency": _("Latency, lowest first"),
+    "-generation_time": _("Generation time, highest first"),
+    "-input_tokens": _("Input tokens, most first"),
+    "-output_tokens": _("Output tokens, most first"),
+    "-throughput": _("Throughput, highest first"),
 }
 DEFAULT_SORT = "-created_at"
 # What a list URL means when it leaves a parameter out (short_query).
@@ -118,7 +120,7 @@ class DateTimeInput(forms.DateTimeField):
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise forms.ValidationError(
-                "Enter a date and time like 2025-08-22T02:49 or 2025-08-22T02:49:18+00:00.",
+                _("Enter a date and time like 2025-08-22T02:49 or 2025-08-22T02:49:18+00:00."),
                 code="invalid",
             ) from None
         if parsed.tzinfo is None:
@@ -128,7 +130,7 @@ class DateTimeInput(forms.DateTimeField):
         # window's arithmetic, and no generation is stored there anyway.
         if not in_date_range(parsed, end=MAX_CREATED_AT + dt.timedelta.resolution):
             raise forms.ValidationError(
-                "Enter a date and time from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z.",
+                _("Enter a date and time from 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z."),
                 code="out_of_range",
             )
         return parsed
@@ -144,7 +146,7 @@ class SearchField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("label", _("Search"))
         # No max_length here: parse_query names the limit in its own words.
         super().__init__(**kwargs)
 
@@ -177,7 +179,7 @@ def numeric_fields():
                     validators=[MaxValueValidator(MAX_WHOLE_NUMBER)],
                     widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 )
-            field.label = f"{label} {end}"
+            field.label = format_lazy("{} {}", label, end)
             fields[f"{name}_{end}"] = field
     return fields
 
@@ -212,28 +214,31 @@ class GenerationFilter(django_filters.FilterSet):
     # (logs.listing.state), which gives filter_queryset its window. request_id filters and
     # clears the window.
     range = django_filters.ChoiceFilter(
-        choices=list(RANGE_LABELS.items()), method="_noop", empty_label=None, label="Time"
+        choices=list(RANGE_LABELS.items()), method="_noop", empty_label=None, label=_("Time")
     )
     api_key = django_filters.MultipleChoiceFilter(
-        method="_filter_api_keys", label="API Keys", widget=forms.CheckboxSelectMultiple
+        method="_filter_api_keys", label=_("API Keys"), widget=forms.CheckboxSelectMultiple
     )
-    request_id = django_filters.CharFilter(method="_noop", label="Request ID", max_length=64)
+    request_id = django_filters.CharFilter(method="_noop", label=_("Request ID"), max_length=64)
     # distinct=False: these filter columns of the row itself, so no join can repeat a row, and
     # django-filter's default SELECT DISTINCT would sort the whole window instead of reading
     # 51 rows off the index (bench/README.md).
     provider = django_filters.MultipleChoiceFilter(
         field_name="provider_slug",
         distinct=False,
-        label="Provider",
+        label=_("Provider"),
         widget=forms.CheckboxSelectMultiple,
     )
     model = django_filters.MultipleChoiceFilter(
-        field_name="model_slug", distinct=False, label="Model", widget=forms.CheckboxSelectMultiple
+        field_name="model_slug",
+        distinct=False,
+        label=_("Model"),
+        widget=forms.CheckboxSelectMultiple,
     )
     finish_reason = django_filters.MultipleChoiceFilter(
         field_name="finish_reason",
         distinct=False,
-        label="Finish Reason",
+        label=_("Finish Reason"),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -254,18 +259,18 @@ class GenerationFilter(django_filters.FilterSet):
         form_fields = self.form.fields
         form_fields["range"].required = False
         form_fields["page_size"] = forms.IntegerField(
-            required=False, min_value=1, max_value=MAX_PAGE_SIZE, label="Page size"
+            required=False, min_value=1, max_value=MAX_PAGE_SIZE, label=_("Page size")
         )
         form_fields["sort"] = forms.ChoiceField(
-            choices=list(SORTS.items()), required=False, label="Sort"
+            choices=list(SORTS.items()), required=False, label=_("Sort")
         )
         # The cursor holds a value of the sort's column; an unknown sort is an error of its
         # own, and the cursor is then read as created_at's.
         sort = (data or {}).get("sort") or DEFAULT_SORT
         sort_field = Generation._meta.get_field(sort_order(sort).column) if sort in SORTS else None
         form_fields["cursor"] = CursorField(required=False, max_length=64, sort_field=sort_field)
-        form_fields["from"] = DateTimeInput(required=False, label="From")
-        form_fields["to"] = DateTimeInput(required=False, label="To")
+        form_fields["from"] = DateTimeInput(required=False, label=_("From"))
+        form_fields["to"] = DateTimeInput(required=False, label=_("To"))
         form_fields["q"] = SearchField()
         form_fields.update(numeric_fields())
         form_fields.update(live.fields())
@@ -340,9 +345,9 @@ class GenerationFilter(django_filters.FilterSet):
             return False
         data = self.form.cleaned_data
         if data.get("from") and data.get("to") and data["from"] >= data["to"]:
-            self.form.add_error("to", "“To” must be after “From”.")
+            self.form.add_error("to", _("“To” must be after “From”."))
         for high, low in numeric_order_errors(data):
-            self.form.add_error(high, f"Must be at least {low}.")
+            self.form.add_error(high, _("Must be at least %(low)s.") % {"low": low})
         return not self.form.errors
 
     @property

@@ -26,6 +26,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, ngettext_lazy, pgettext
 
 from logs.listing import summary
 from logs.listing.buckets import (
@@ -65,6 +67,7 @@ class Bar:
     query: str = ""
     href: str = ""
     text: str = ""
+    span: str = ""  # its time range in words, which the live list's text for it starts with
     x: str = ""
     width: str = ""
     slot_x: str = ""
@@ -103,6 +106,9 @@ class Histogram:
     labels: list = field(default_factory=list)
     axis_max: int = 0
     description: str = ""
+    # The description's parts, which the live list (static/zenlogs/app.js) writes it anew from.
+    start_text: str = ""
+    end_text: str = ""
     bars_svg: str = ""
     height: int = HEIGHT
     top: int = TOP
@@ -339,20 +345,33 @@ def _lay_out(histogram, edges, align, query, zone):
         bar.ok_y, bar.failed_y = _px(BASELINE - (total - failed)), _px(BASELINE - total)
         bar.query = kept + _window_query(bar.low, bar.high, zone)
         bar.href = f"{path}?{bar.query}"
-        bar.text = _bar_text(bar, histogram, zone)
+        bar.span = _span_text(bar.low, bar.high, histogram.size, zone)
+        bar.text = _bar_text(bar, histogram)
     # The bars' markup is written here rather than in the template's loop: up to 90 bars of
     # a dozen values each were slow in Django's template engine on every list page (and in
     # format_html). Safe: _bar_svg escapes the only values not made here.
     histogram.bars_svg = mark_safe("\n".join(_bar_svg(bar) for bar in bars))
     histogram.labels = _labels(edges, histogram.size, align, zone)
-    window = f"{_moment_text(bars[0].low, zone)} to {_moment_text(bars[-1].high, zone)}"
     requests = histogram.requests
-    histogram.description = (
-        f"{_count_text(requests)} request{'s' if requests != 1 else ''} from {window} "
-        f"({histogram.zone_name}), {_count_text(histogram.failed)} of them failed (error or "
-        f"cancelled), in {len(bars)} bars of {histogram.size_text}. Each bar links to the "
-        "list of its time range."
-    )
+    histogram.start_text = _moment_text(bars[0].low, zone)
+    histogram.end_text = _moment_text(bars[-1].high, zone)
+    histogram.description = ngettext(
+        "%(count)s request from %(start)s to %(end)s (%(zone)s), %(failed)s of them failed "
+        "(error or cancelled), in %(bars)s bars of %(size)s. Each bar links to the list of its "
+        "time range.",
+        "%(count)s requests from %(start)s to %(end)s (%(zone)s), %(failed)s of them failed "
+        "(error or cancelled), in %(bars)s bars of %(size)s. Each bar links to the list of its "
+        "time range.",
+        requests,
+    ) % {
+        "count": _count_text(requests),
+        "start": histogram.start_text,
+        "end": histogram.end_text,
+        "zone": histogram.zone_name,
+        "failed": _count_text(histogram.failed),
+        "bars": len(bars),
+        "size": histogram.size_text,
+    }
 
 
 def _bar_svg(bar):
@@ -381,7 +400,8 @@ def _bar_svg(bar):
     # its span in seconds since 1970, its counts, and (unlinked) where it would link.
     data = (
         f'data-low="{_seconds(bar.low)}" data-high="{_seconds(bar.high)}" '
-        f'data-requests="{bar.requests}" data-failed="{bar.failed}"'
+        f'data-requests="{bar.requests}" data-failed="{bar.failed}" '
+        f'data-span="{escape(bar.span)}"'
     )
     if bar.linked:
         return f'<a href="{escape(bar.href)}" {data} aria-label="{text}">{inside}</a>'
@@ -429,25 +449,31 @@ def _span_text(low, high, size, zone):
     midnight = dt.time()
     if size >= DAY and a.time() == midnight and b.time() == midnight:
         last = b.date() - DAY
-        return f"{a:%Y-%m-%d}" if last == a.date() else f"{a:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if last == a.date():
+            return f"{a:%Y-%m-%d}"
+        return _("%(start)s to %(end)s") % {"start": f"{a:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
     clock = "%H:%M:%S" if size < MINUTE or a.second or b.second else "%H:%M"
-    if a.date() == b.date():
-        return f"{a:%Y-%m-%d} {a.strftime(clock)} to {b.strftime(clock)}"
-    return f"{a:%Y-%m-%d} {a.strftime(clock)} to {b:%Y-%m-%d} {b.strftime(clock)}"
+    start = f"{a:%Y-%m-%d} {a.strftime(clock)}"
+    end = b.strftime(clock) if a.date() == b.date() else f"{b:%Y-%m-%d} {b.strftime(clock)}"
+    return _("%(start)s to %(end)s") % {"start": start, "end": end}
 
 
-def _bar_text(bar, histogram, zone):
-    span = _span_text(bar.low, bar.high, histogram.size, zone)
+def _bar_text(bar, histogram):
+    span = bar.span
     if not bar.counted:
-        return (
-            f"{span}: not counted whole (the chart counts the newest "
-            f"{_count_text(histogram.cap)} matching requests)"
-        )
-    plural = "" if bar.requests == 1 else "s"
-    return (
-        f"{span}: {_count_text(bar.requests)} request{plural}, "
-        f"{_count_text(bar.succeeded)} succeeded, {_count_text(bar.failed)} failed"
-    )
+        return _(
+            "%(span)s: not counted whole (the chart counts the newest %(cap)s matching requests)"
+        ) % {"span": span, "cap": _count_text(histogram.cap)}
+    return ngettext(
+        "%(span)s: %(count)s request, %(succeeded)s succeeded, %(failed)s failed",
+        "%(span)s: %(count)s requests, %(succeeded)s succeeded, %(failed)s failed",
+        bar.requests,
+    ) % {
+        "span": span,
+        "count": _count_text(bar.requests),
+        "succeeded": _count_text(bar.succeeded),
+        "failed": _count_text(bar.failed),
+    }
 
 
 def _labels(edges, size, zone, viewer):
@@ -474,15 +500,25 @@ def _labels(edges, size, zone, viewer):
 def _edge_text(edge, size, span, zone):
     local = edge.astimezone(zone)
     if size >= DAY or (local.time() == dt.time() and size < DAY):
-        fmt = "Y-m-d" if span > 180 * DAY else "M j"
-        return dateformat.format(local, fmt)
+        if span > 180 * DAY:
+            return dateformat.format(local, "Y-m-d")
+        # The language's own way to write a day: "Aug 5", "8月5日".
+        return dateformat.format(local, pgettext("date format of a chart day label", "M j"))
     return local.strftime("%H:%M:%S" if size < MINUTE else "%H:%M")
 
 
 def _duration_text(size):
     seconds = int(size.total_seconds())
-    for unit, length in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+    for length, words in _UNITS:
         if seconds >= length and seconds % length == 0:
-            n = seconds // length
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+            return words % {"n": seconds // length}
+    return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+
+
+# The bucket's size in words, in the largest whole unit (written out for the catalogue).
+_UNITS = (
+    (604800, ngettext_lazy("%(n)s week", "%(n)s weeks", "n")),
+    (86400, ngettext_lazy("%(n)s day", "%(n)s days", "n")),
+    (3600, ngettext_lazy("%(n)s hour", "%(n)s hours", "n")),
+    (60, ngettext_lazy("%(n)s minute", "%(n)s minutes", "n")),
+)

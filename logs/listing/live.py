@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, Max, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from logs import search
 from logs.models import FAILED, Generation
@@ -70,14 +71,14 @@ class AfterField(forms.CharField):
             return None
         cursor = Cursor.parse(value)
         if cursor is None or cursor.direction != "n":
-            raise forms.ValidationError("This live position is not valid; reload the page.")
+            raise forms.ValidationError(_("This live position is not valid; reload the page."))
         return cursor
 
 
 class SumsField(forms.CharField):
     """`sums`: the summary strip's figures as the page shows them (sums_text writes them)."""
 
-    invalid = "These are not the summary's figures; reload the page."
+    invalid = _("These are not the summary's figures; reload the page.")
 
     def clean(self, value):
         value = super().clean(value)
@@ -98,7 +99,7 @@ class SumsField(forms.CharField):
 def fields():
     """The form fields of the live list, for the list's filter form."""
     return {
-        "live": forms.BooleanField(required=False, label="Live"),
+        "live": forms.BooleanField(required=False, label=_("Live")),
         "after": AfterField(required=False, max_length=64),
         "sums": SumsField(required=False, max_length=400),
     }

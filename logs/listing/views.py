@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.accounts import current_account
 from logs import search
@@ -145,7 +146,9 @@ def export_csv(request):
     if not filterset.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.form.errors.items())
         return HttpResponse(
-            f"Invalid filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
+            _("Invalid filters: %(errors)s") % {"errors": errors} + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     state = ListState(filterset)
     writer = csv.writer(_Echo())

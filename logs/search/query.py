@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, BooleanField, F, Func, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from logs.models import SearchText
 from zenlogs.keyset import EPOCH
@@ -51,7 +52,10 @@ def parse_query(text):
     if not text:
         return None
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"Search for at most {MAX_QUERY_LENGTH} characters (this is {len(text)}).")
+        raise QueryError(
+            _("Search for at most %(limit)s characters (this is %(length)s).")
+            % {"limit": MAX_QUERY_LENGTH, "length": len(text)}
+        )
     include, exclude = [], []
     position, end = 0, len(text)
     while position < end:
@@ -64,10 +68,10 @@ def parse_query(text):
         if text[position] == '"':
             close = text.find('"', position + 1)
             if close < 0:
-                raise QueryError('A quoted phrase has no closing quote (").')
+                raise QueryError(_('A quoted phrase has no closing quote (").'))
             term, position = text[position + 1 : close], close + 1
             if not term.strip():
-                raise QueryError('A quoted phrase is empty: put words between the quotes ("").')
+                raise QueryError(_('A quoted phrase is empty: put words between the quotes ("").'))
         else:
             stop = position
             while stop < end and not text[stop].isspace() and text[stop] != '"':
@@ -76,16 +80,16 @@ def parse_query(text):
         term = fold(collapse_spaces(term))
         if len(term) < MIN_TERM_LENGTH:
             raise QueryError(
-                f"Each search term needs at least {MIN_TERM_LENGTH} characters: "
-                f"“{term}” is too short."
+                _("Each search term needs at least %(length)s characters: “%(term)s” is too short.")
+                % {"length": MIN_TERM_LENGTH, "term": term}
             )
         target = exclude if negate else include
         if term not in target:
             target.append(term)
     if len(include) + len(exclude) > MAX_TERMS:
-        raise QueryError(f"Use at most {MAX_TERMS} search terms.")
+        raise QueryError(_("Use at most %(count)s search terms.") % {"count": MAX_TERMS})
     if not include:
-        raise QueryError("Add a word to search for: exclusions (-word) alone match nearly all.")
+        raise QueryError(_("Add a word to search for: exclusions (-word) alone match nearly all."))
     return SearchQuery(tuple(include), tuple(exclude))
 
 

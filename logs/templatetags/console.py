@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html
+from django.utils.translation import pgettext
 
 from billing.models import RATE_UNITS
 from logs.record.values import amount_string
@@ -44,7 +45,8 @@ def _grouped(value):
     row, and intcomma was a tenth of a page's rendering time."""
     if type(value) is int:  # a Decimal may carry an exponent (1E+3), which intcomma expands
         return f"{value:,}"
-    return intcomma(value)
+    # use_l10n=False: the same separators in every language (zh-Hans would write none).
+    return intcomma(value, use_l10n=False)
 
 
 MICRO = Decimal("0.000001")
@@ -168,7 +170,7 @@ def finish_class(generation):
 @register.filter
 def finish_label(generation):
     if generation.cancelled and not generation.finish_reason:
-        return "cancelled"
+        return pgettext("finish reason", "cancelled")
     return generation.finish_reason or "—"
 
 

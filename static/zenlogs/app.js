@@ -3,6 +3,15 @@
 (function () {
   "use strict";
 
+  // The console's words in the page's language, from Django's JavaScript catalogue
+  // (/jsi18n/, loaded before this file); English as written here if it did not load.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, other, n) { return n === 1 ? one : other; };
+  var interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  };
+  function grouped(n) { return n.toLocaleString("en-US"); }  // the separators the server writes
+
   // Times are rendered server-side in the browser's zone, which the server learns from this
   // cookie; until it is set (or with JavaScript off) they are shown in UTC, and say so.
   try {
@@ -44,7 +53,7 @@
   // (a textarea, so the text arrives escaped in the HTML and unescaped in .value).
   function copied(button) {
     var label = button.textContent;
-    button.textContent = "Copied";
+    button.textContent = gettext("Copied");
     button.classList.add("copied");
     setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, 2000);
   }
@@ -136,7 +145,7 @@
       .then(function (text) {
         if (liveBox() === box) { liveApply(box, text); }  // else the results were swapped
       }, function () {
-        if (liveBox() === box) { liveStopped(box, "Live stopped: the list could not be asked for new requests. Reload the page to follow it again."); }
+        if (liveBox() === box) { liveStopped(box, gettext("Live stopped: the list could not be asked for new requests. Reload the page to follow it again.")); }
       })
       .then(function () { live.busy = false; liveSchedule(); });
   }
@@ -145,7 +154,7 @@
     var holder = document.createElement("template");
     holder.innerHTML = text;
     var update = holder.content.querySelector("[data-live-update]");
-    if (!update) { liveStopped(box, "Live stopped: reload the page to follow the list again."); return; }
+    if (!update) { liveStopped(box, gettext("Live stopped: reload the page to follow the list again.")); return; }
     box.setAttribute("data-live-after", update.getAttribute("data-after"));
     [["section.summary", "#results section.summary"], [".total", "#results .pager .total"]].forEach(function (pair) {
       var fresh = update.querySelector(pair[0]), old = document.querySelector(pair[1]);
@@ -175,7 +184,7 @@
   function liveButton() {
     var button = document.querySelector("#results [data-live-new]");
     if (!button) { return; }
-    button.textContent = live.count.toLocaleString("en-US") + " new";
+    button.textContent = interpolate(ngettext("%(count)s new", "%(count)s new", live.count), { count: grouped(live.count) }, true);
     button.hidden = false;
   }
 
@@ -216,7 +225,10 @@
     });
     var text = box && box.querySelector("[data-live-text]");
     if (text) {
-      text.textContent = "Live: " + live.count.toLocaleString("en-US") + " new request" + (live.count === 1 ? "" : "s") + " brought in at " + new Date().toLocaleTimeString() + ".";
+      text.textContent = interpolate(ngettext(
+        "Live: %(count)s new request brought in at %(time)s.",
+        "Live: %(count)s new requests brought in at %(time)s.", live.count),
+        { count: grouped(live.count), time: new Date().toLocaleTimeString() }, true);
     }
     liveReset();
   }
@@ -264,9 +276,11 @@
     setRect(bar, "ok", x, width, base - (total - failedHeight), total - failedHeight);
     setRect(bar, "failed", x, width, base - total, failedHeight);
     var title = bar.querySelector("title");
-    var span = title.textContent.slice(0, title.textContent.indexOf(": "));
-    var label = span + ": " + n.toLocaleString("en-US") + " request" + (n === 1 ? "" : "s") + ", " +
-      (n - failed).toLocaleString("en-US") + " succeeded, " + failed.toLocaleString("en-US") + " failed";
+    // The same words as the server's (logs.listing.histogram._bar_text).
+    var label = interpolate(ngettext(
+      "%(span)s: %(count)s request, %(succeeded)s succeeded, %(failed)s failed",
+      "%(span)s: %(count)s requests, %(succeeded)s succeeded, %(failed)s failed", n),
+      { span: bar.getAttribute("data-span"), count: grouped(n), succeeded: grouped(n - failed), failed: grouped(failed) }, true);
     title.textContent = label;
     if (bar.tagName.toLowerCase() === "g" && n) {  // it has requests now: a link, as the others
       var link = document.createElementNS(SVG, "a");
@@ -307,7 +321,7 @@
     if (most > axis) {  // taller than the axis: a new axis, and every bar drawn to it
       axis = niceCeiling(most);
       svg.setAttribute("data-axis-max", axis);
-      svg.querySelector("[data-axis-label]").textContent = axis.toLocaleString("en-US");
+      svg.querySelector("[data-axis-label]").textContent = grouped(axis);
       changed = bars;
     }
     changed.forEach(function (bar) { drawBar(svg, bar, axis); });
@@ -318,9 +332,18 @@
         all += parseInt(b.getAttribute("data-requests"), 10);
         failed += parseInt(b.getAttribute("data-failed"), 10);
       });
-      desc.textContent = desc.textContent
-        .replace(/^[\d,]+ requests?/, all.toLocaleString("en-US") + " request" + (all === 1 ? "" : "s"))
-        .replace(/[\d,]+ of them failed/, failed.toLocaleString("en-US") + " of them failed");
+      // As the server writes it (logs.listing.histogram._lay_out), from the parts it left
+      // on the chart.
+      var d = svg.dataset;
+      desc.textContent = interpolate(ngettext(
+        "%(count)s request from %(start)s to %(end)s (%(zone)s), %(failed)s of them failed " +
+        "(error or cancelled), in %(bars)s bars of %(size)s. Each bar links to the list of its " +
+        "time range.",
+        "%(count)s requests from %(start)s to %(end)s (%(zone)s), %(failed)s of them failed " +
+        "(error or cancelled), in %(bars)s bars of %(size)s. Each bar links to the list of its " +
+        "time range.", all),
+        { count: grouped(all), start: d.start, end: d.end, zone: d.zone, failed: grouped(failed), bars: d.bars, size: d.size },
+        true) + (d.approximate ? " " + d.approximate : "");
     }
     var figure = svg.closest("figure");
     if (beyond && figure && !figure.querySelector("[data-live-beyond]")) {
@@ -328,10 +351,10 @@
       var note = document.createElement("p");
       note.className = "note";
       note.setAttribute("data-live-beyond", "");
-      note.appendChild(document.createTextNode("Newer requests are past the chart's last bar. "));
+      note.appendChild(document.createTextNode(gettext("Newer requests are past the chart's last bar.") + " "));
       var again = document.createElement("a");
       again.href = liveBox().getAttribute("data-live-url");
-      again.textContent = "Redraw the chart";
+      again.textContent = gettext("Redraw the chart");
       note.appendChild(again);
       figure.appendChild(note);
     }
@@ -402,7 +425,7 @@
     } else if (event.target === from || event.target === to) {
       if (from.value || to.value) {
         if (!custom) {
-          custom = new Option("Custom", "");
+          custom = new Option(gettext("Custom"), "");
           custom.setAttribute("data-custom", "");
           range.insertBefore(custom, range.firstChild);
         }
