@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format install migrate demo clean
+.PHONY: run test lint format install migrate demo translations messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,22 @@ var/secret_key:
 migrate: $(STAMP) var/secret_key
 	SECRET_KEY=$$(cat var/secret_key) $(BIN)/python manage.py migrate --noinput
 
+# The .mo catalogues from the checked-in .po files (pure Python, no gettext needed).
+translations: $(STAMP)
+	$(BIN)/python -m zenlogs.translations
+
+# After changing strings: the .po files again from the sources (needs GNU gettext's
+# xgettext and msgmerge: apt-get install gettext). Then translate what is new, see README.
+messages: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages --all --no-location $(MESSAGES_IGNORE)
+	DEBUG=1 $(BIN)/python manage.py makemessages --all --no-location -d djangojs $(MESSAGES_IGNORE)
+
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=docs
+
 demo: migrate
 	SECRET_KEY=$$(cat var/secret_key) $(BIN)/python manage.py load_demo
 
-run: demo
+run: demo translations
 	SECRET_KEY=$$(cat var/secret_key) $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo ""
 	@echo "  ZenLogs is at http://127.0.0.1:$(PORT)/  (sign in as demo / demo)"
@@ -43,7 +55,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint translations
 	DEBUG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -185,3 +185,11 @@ def pytest_report_header(config):
     chromium = CHROMIUM if os.path.exists(CHROMIUM) else "missing (browser tests will skip)"
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return [f"chromium: {chromium}", f"database: {engine}"]
+
+
+def pytest_configure(config):
+    # The .mo catalogues are built from the checked-in .po files, not checked in: a bare
+    # `pytest` (without `make test`) builds whatever is missing or out of date.
+    from zenlogs.translations import compile_catalogues
+
+    compile_catalogues()

@@ -170,10 +170,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # The console speaks English and Simplified Chinese (README, "Languages"): the user's stored
 # choice (billing.language), else the language cookie the header's switcher sets, else the
-# browser's Accept-Language. Catalogues live in locale/ (the .po files; make builds the .mo).
+# browser's Accept-Language. Catalogues: zenlogs/locale/ (the .po files; make builds the .mo).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "zenlogs" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
