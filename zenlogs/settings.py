@@ -117,9 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After LocaleMiddleware and the user: a signed-in user's stored choice wins over both
-    # the cookie and Accept-Language.
-    "billing.language.UserLanguageMiddleware",
+    # A sign-in's answer sets the language cookie from the user's profile.
+    "billing.language.LanguageCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -168,9 +167,10 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/logs/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# The console speaks English and Simplified Chinese (README, "Languages"): the user's stored
-# choice (billing.language), else the language cookie the header's switcher sets, else the
-# browser's Accept-Language. Catalogues: zenlogs/locale/ (the .po files; make builds the .mo).
+# The console speaks English and Simplified Chinese (README, "Languages"): the language
+# cookie (set by the header's switcher, and at sign-in from the user's stored choice:
+# billing.language), else the browser's Accept-Language. The catalogues are in
+# zenlogs/locale/ (the .po files; `make` builds the .mo files, zenlogs/translations.py).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "zenlogs" / "locale"]
@@ -206,8 +206,7 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "zenlogs.views.csrf_failure"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# The language switcher's cookie, for the sign-in page and anyone not signed in; no script
-# reads it.
+# The language cookie, set by the switcher and at sign-in; no script reads it.
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE

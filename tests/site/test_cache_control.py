@@ -17,6 +17,8 @@ SAMPLES = {
     "password_change": {},
     "password_change_done": {},
     "switch_account": {},
+    "switch_language": {},
+    "javascript_catalog": {},
     "healthz": {},
     "api_generation": {},
     "api_generations": {},
