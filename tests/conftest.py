@@ -146,7 +146,7 @@ def login_page(browser, live_server, prices):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")  # not the header's language switch
         page.wait_for_url("**/logs/**")
         return page
 
