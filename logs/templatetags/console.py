@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from billing.models import RATE_UNITS
@@ -107,7 +108,9 @@ def usd_title(value):
     """{% usd_title amount %} inside a tag: ` title="exact: 0.00000049 USD"` where usd rounds
     the amount, nothing otherwise. format_html escapes the value (a number we formatted)."""
     exact = usd_exact(value)
-    return format_html(' title="exact: {} USD"', exact) if exact else ""
+    return (
+        format_html(' title="{}"', _("exact: %(amount)s USD") % {"amount": exact}) if exact else ""
+    )
 
 
 @register.filter
