@@ -112,4 +112,5 @@ def visible_texts(page):
 
 def english_left(page, pattern):
     """[(phrase, the text it was found in)] of the page's visible English UI text."""
-    return [(found.group(1), text) for text in visible_texts(page) for found in pattern.finditer(text)]
+    texts = visible_texts(page)
+    return [(found.group(1), text) for text in texts for found in pattern.finditer(text)]

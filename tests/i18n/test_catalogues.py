@@ -63,5 +63,5 @@ def test_the_catalogues_hold_every_message_the_sources_mark(tmp_path, monkeypatc
         )  # fmt: skip
         fresh = _ids(read_catalogue(_po(domain, copy)))
         checked_in = _ids(read_catalogue(_po(domain)))
-        assert fresh - checked_in == set(), f"{domain}: marked, not in the catalogue (make messages)"
+        assert fresh - checked_in == set(), f"{domain}: not in the catalogue (make messages)"
         assert checked_in - fresh == set(), f"{domain}: in the catalogue, no longer marked"
