@@ -49,7 +49,9 @@ def test_the_switcher_stores_the_choice_on_the_user_and_in_the_cookie(owner_clie
 
 
 def test_the_switcher_on_the_sign_in_page_sets_the_cookie_only(client):
-    response = client.post("/accounts/language/", {"language": "zh-hans", "next": "/accounts/login/"})
+    response = client.post(
+        "/accounts/language/", {"language": "zh-hans", "next": "/accounts/login/"}
+    )
     assert response["Location"] == "/accounts/login/"
     assert response.cookies[COOKIE].value == "zh-hans"
     assert not UserProfile.objects.exists()
