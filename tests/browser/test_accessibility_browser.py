@@ -398,3 +398,34 @@ def test_axe_finds_no_wcag_a_or_aa_violations(open_page, name):
             f"axe-core: {len(violations)} WCAG 2 A/AA violation(s) on {page.url} at "
             f"{viewport['width']}x{viewport['height']}:\n{_describe(violations)}"
         )
+
+
+# ----------------------------------------------------------------------------- in Chinese
+
+WIDE = {"width": 1440, "height": 900}
+
+
+def test_in_chinese_nothing_overflows_and_axe_stays_clean(
+    browser, live_server, login_page, busy_account
+):
+    # One signed-in context for every page (each page at both widths), the browser asking for
+    # Chinese: Chinese labels are shorter but unbreakable in other places than English ones.
+    signed_out = browser.new_context(locale="zh-CN", viewport=PHONE)
+    pages = [(signed_out.new_page(), "/accounts/login/")]
+    signed_in = login_page("owner", viewport=PHONE, locale="zh-CN")
+    pages += [(signed_in, url) for url in PAGES.values()]
+    try:
+        for page, url in pages:
+            page.goto(live_server.url + url)
+            assert page.evaluate("document.documentElement.lang") == "zh-hans"
+            for viewport in [PHONE, WIDE]:
+                page.set_viewport_size(viewport)
+                _assert_no_sideways_scroll(page)
+                _assert_in_view(page, page.locator("header.topbar").get_by_label("语言"))
+                violations = Axe().run(page, options=WCAG_A_AA).response["violations"]
+                assert not violations, (
+                    f"axe-core: {len(violations)} WCAG 2 A/AA violation(s) on {page.url} in "
+                    f"Chinese at {viewport['width']}px:\n{_describe(violations)}"
+                )
+    finally:
+        signed_out.close()
