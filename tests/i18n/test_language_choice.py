@@ -26,6 +26,9 @@ def test_the_browser_language_is_followed_and_the_cookie_wins_over_it(client, ow
     chinese = client.get("/accounts/login/", **ZH)
     assert _lang(chinese) == "zh-hans" and chinese["Content-Language"] == "zh-hans"
     assert "<h1>登录</h1>" in chinese.content.decode()
+    # The switcher names each language in its own words, in any language.
+    assert 'lang="en">English</option>' in chinese.content.decode()
+    assert 'lang="zh-hans">简体中文</option>' in client.get("/accounts/login/").content.decode()
     assert _lang(owner_client.get("/logs/", HTTP_ACCEPT_LANGUAGE="zh-TW")) == "zh-hans"
     client.cookies[COOKIE] = "en"
     assert _lang(client.get("/accounts/login/", **ZH)) == "en"
