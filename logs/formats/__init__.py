@@ -20,6 +20,8 @@ imports from `logs.formats` only.
 import json
 import logging
 
+from django.utils.translation import gettext
+
 from .anthropic import _anthropic_request, _anthropic_response
 from .common import (
     ANTHROPIC_MESSAGES,
@@ -100,7 +102,9 @@ def _safely(parse, body_text, body_format, truncated):
         conversation = parse(body_text, body_format)
         if conversation is not None:
             if truncated:
-                conversation.note("The body was cut at the size limit; this view is incomplete.")
+                conversation.note(
+                    gettext("The body was cut at the size limit; this view is incomplete.")
+                )
             _finish(conversation)
         return conversation
     except Exception:

@@ -2,6 +2,8 @@
 
 import json
 
+from django.utils.translation import gettext
+
 from .common import (
     _JSON_MEDIA_TYPE,
     ANTHROPIC_MESSAGES,
@@ -83,7 +85,9 @@ def _anthropic_block(conversation, block):
         return [Part(kind="thinking", text=_str(block.get("thinking")))]
     if kind == "redacted_thinking":
         return [Part(kind="thinking", redacted=True)]
-    conversation.note(f"Content blocks of type {kind!r} are not shown.")
+    conversation.note(
+        gettext("Content blocks of type %(kind)s are not shown.") % {"kind": repr(kind)}
+    )
     return []
 
 
@@ -198,7 +202,9 @@ def _reassemble_anthropic(events, notes):
         elif kind == "message_stop":
             stopped = True
         elif kind == "error":
-            notes.append(f"The stream reported an error: {_error_text(event)}")
+            notes.append(
+                gettext("The stream reported an error: %(error)s") % {"error": _error_text(event)}
+            )
     content = []
     for index in sorted(blocks, key=_sort_key):
         block = blocks[index]
@@ -210,14 +216,19 @@ def _reassemble_anthropic(events, notes):
                     block["input"] = json.loads(joined)
                 except (ValueError, RecursionError):
                     block["input"] = joined
-                    notes.append(f"The input of tool call {block.get('name')!r} is incomplete.")
+                    notes.append(
+                        gettext("The input of tool call %(name)s is incomplete.")
+                        % {"name": repr(block.get("name"))}
+                    )
         elif kind == "thinking":
             block["thinking"] = _str(block.get("thinking")) + joined
         elif kind == "text":
             block["text"] = _str(block.get("text")) + joined
         content.append(block)
     if not stopped:
-        notes.append("The stream ended before message_stop; the response may be incomplete.")
+        notes.append(
+            gettext("The stream ended before message_stop; the response may be incomplete.")
+        )
     message.setdefault("type", "message")
     message.setdefault("role", "assistant")
     message["content"] = content

@@ -5,6 +5,7 @@ parsers and stream reassemblers all use."""
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 OPENAI_CHAT = "openai_chat"
@@ -270,7 +271,10 @@ def _role(conversation, role, default="user"):
         return "assistant"
     if role in ("function", "ipython"):
         return "tool"
-    conversation.note(f"Messages with the unknown role {role[:40]!r} are shown as {default}.")
+    conversation.note(
+        gettext("Messages with the unknown role %(role)s are shown as %(default)s.")
+        % {"role": repr(role[:40]), "default": default}
+    )
     return default
 
 
@@ -367,5 +371,5 @@ def _error_text(body):
 
 def _error_response(body):
     conversation = Conversation(format=ERROR)
-    conversation.note(f"Error: {_error_text(body)}")
+    conversation.note(gettext("Error: %(error)s") % {"error": _error_text(body)})
     return conversation

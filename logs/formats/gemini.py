@@ -1,6 +1,8 @@
 """Google Gemini generateContent: requests, responses, and streamed chunks (SSE or a JSON
 array)."""
 
+from django.utils.translation import gettext
+
 from .common import (
     _JSON_MEDIA_TYPE,
     GEMINI,
@@ -129,7 +131,10 @@ def _gemini_parts(conversation, parts):
                 )
             )
         elif part and not set(part) <= {"thoughtSignature", "thought_signature", "thought"}:
-            conversation.note(f"Parts with {', '.join(sorted(map(str, part)))} are not shown.")
+            conversation.note(
+                gettext("Parts with %(keys)s are not shown.")
+                % {"keys": ", ".join(sorted(map(str, part)))}
+            )
     return result
 
 
@@ -143,13 +148,18 @@ def _gemini_response(body):
     feedback = _dict(body.get("promptFeedback"))
     if feedback.get("blockReason"):
         conversation.finish_reason = _str(feedback["blockReason"])
-        conversation.note(f"The prompt was blocked: {feedback['blockReason']}.")
+        conversation.note(
+            gettext("The prompt was blocked: %(reason)s.") % {"reason": feedback["blockReason"]}
+        )
     if not candidates:
         if not feedback.get("blockReason"):
-            conversation.note("The response has no candidates.")
+            conversation.note(gettext("The response has no candidates."))
         return conversation
     if len(candidates) > 1:
-        conversation.note(f"The response has {len(candidates)} candidates; the first is shown.")
+        conversation.note(
+            gettext("The response has %(count)s candidates; the first is shown.")
+            % {"count": len(candidates)}
+        )
     candidate = _dict(candidates[0])
     content = _dict(candidate.get("content"))
     parts = _gemini_parts(conversation, content.get("parts"))
@@ -179,7 +189,9 @@ def _reassemble_gemini(chunks, notes):
             chunk = chunk[1]
         chunk = _dict(chunk)
         if chunk.get("error"):
-            notes.append(f"The stream reported an error: {_error_text(chunk)}")
+            notes.append(
+                gettext("The stream reported an error: %(error)s") % {"error": _error_text(chunk)}
+            )
             continue
         for key in ("usageMetadata", "modelVersion", "responseId", "promptFeedback"):
             if key in chunk:
@@ -205,5 +217,7 @@ def _reassemble_gemini(chunks, notes):
     if finish_reason:
         candidate["finishReason"] = finish_reason
     else:
-        notes.append("The stream ended without a finishReason; the response may be incomplete.")
+        notes.append(
+            gettext("The stream ended without a finishReason; the response may be incomplete.")
+        )
     return {"candidates": [candidate], **merged}

@@ -1,6 +1,8 @@
 """OpenAI Chat Completions: requests, responses, and chat.completion.chunk streams. Its
 content-part reader also serves OpenAI Responses (see openai_responses)."""
 
+from django.utils.translation import gettext
+
 from .common import (
     _JSON_MEDIA_TYPE,
     OPENAI_CHAT,
@@ -141,7 +143,9 @@ def _openai_content(conversation, content):
                 thinking = "".join(_str(_dict(chunk).get("text")) for chunk in thinking)
             parts.append(Part(kind="thinking", text=_str(thinking)))
         else:
-            conversation.note(f"Content parts of type {kind!r} are not shown.")
+            conversation.note(
+                gettext("Content parts of type %(kind)s are not shown.") % {"kind": repr(kind)}
+            )
     return parts
 
 
@@ -168,10 +172,13 @@ def _openai_chat_response(body):
     )
     choices = _list(body.get("choices"))
     if not choices:
-        conversation.note("The response has no choices.")
+        conversation.note(gettext("The response has no choices."))
         return conversation
     if len(choices) > 1:
-        conversation.note(f"The response has {len(choices)} choices; the first is shown.")
+        conversation.note(
+            gettext("The response has %(count)s choices; the first is shown.")
+            % {"count": len(choices)}
+        )
     choice = _dict(choices[0])
     message = _dict(choice.get("message"))
     parts = _openai_message_parts(conversation, message)
@@ -192,7 +199,9 @@ def _reassemble_openai_chat(events, notes):
     for _, event in events:
         event = _dict(event)
         if event.get("error"):
-            notes.append(f"The stream reported an error: {_error_text(event)}")
+            notes.append(
+                gettext("The stream reported an error: %(error)s") % {"error": _error_text(event)}
+            )
             continue
         model = event.get("model") or model
         response_id = event.get("id") or response_id
@@ -230,7 +239,7 @@ def _reassemble_openai_chat(events, notes):
             if choice.get("finish_reason"):
                 finish_reason = choice["finish_reason"]
     if other_choices:
-        notes.append("The stream has several choices; the first is shown.")
+        notes.append(gettext("The stream has several choices; the first is shown."))
     message = {"role": "assistant", "content": "".join(content) or None}
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)

@@ -1,5 +1,7 @@
 """OpenAI Responses: requests, responses, and response.* event streams."""
 
+from django.utils.translation import gettext
+
 from .common import (
     _JSON_MEDIA_TYPE,
     OPENAI_RESPONSES,
@@ -111,7 +113,9 @@ def _responses_items(conversation, items, role_for_calls="assistant"):
             )
             add(role_for_calls, [call])
         else:
-            conversation.note(f"Items of type {kind!r} are not shown.")
+            conversation.note(
+                gettext("Items of type %(kind)s are not shown.") % {"kind": repr(kind)}
+            )
 
 
 def _responses_content(content):
@@ -149,7 +153,9 @@ def _responses_response(body):
     incomplete = _dict(body.get("incomplete_details")).get("reason")
     conversation.finish_reason = _str_or_none(incomplete or body.get("status"))
     if body.get("error"):
-        conversation.note(f"The response reported an error: {_error_text(body)}")
+        conversation.note(
+            gettext("The response reported an error: %(error)s") % {"error": _error_text(body)}
+        )
     _responses_items(conversation, _list(body.get("output")))
     for message in conversation.messages:
         if message.role == "user":  # output items are the model's, whatever they claim
@@ -192,8 +198,12 @@ def _reassemble_responses(events, notes):
                 _str(event.get("delta"))
             )
         elif kind == "error":
-            notes.append(f"The stream reported an error: {_error_text(event)}")
-    notes.append("The stream ended before response.completed; the response may be incomplete.")
+            notes.append(
+                gettext("The stream reported an error: %(error)s") % {"error": _error_text(event)}
+            )
+    notes.append(
+        gettext("The stream ended before response.completed; the response may be incomplete.")
+    )
     indexes = set(items) | {i for i, _ in texts} | set(arguments) | {i for i, _ in summaries}
     for index in indexes - done:
         item = items.setdefault(index, {})

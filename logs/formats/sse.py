@@ -4,6 +4,8 @@ the reassembler of the format the events speak."""
 import json
 import re
 
+from django.utils.translation import gettext
+
 from .anthropic import _reassemble_anthropic
 from .common import ANTHROPIC_MESSAGES, ERROR, GEMINI, OPENAI_CHAT, OPENAI_RESPONSES
 from .detect import _stream_format
@@ -119,7 +121,10 @@ def _reassemble(text):
         return None
     body = _REASSEMBLERS[kind](events, notes)
     if bad:
-        notes.append(f"{bad} stream event(s) could not be read and were skipped.")
+        notes.append(
+            gettext("%(count)s stream event(s) could not be read and were skipped.")
+            % {"count": bad}
+        )
     if kind == OPENAI_CHAT and not saw_done:
-        notes.append("The stream ended without [DONE]; the response may be incomplete.")
+        notes.append(gettext("The stream ended without [DONE]; the response may be incomplete."))
     return kind, body, notes

@@ -1,6 +1,8 @@
 """Text extraction at write time: the searchable text of a generation, read from its stages by
 the details page's own parsers, stored once as a SearchText row."""
 
+from django.utils import translation
+
 from logs.formats import ERROR, parse_request, parse_response
 from logs.models import SECTIONS
 
@@ -42,7 +44,10 @@ def message_text(stages):
             continue
         body, body_format, truncated = stages[chosen]
         parse = parse_request if key == "request" else parse_response
-        conversation = parse(body, body_format, truncated)
+        # An error body's text is its note, stored in English whatever language the sender's
+        # request asked for (Accept-Language), so the index never depends on it.
+        with translation.override(None):
+            conversation = parse(body, body_format, truncated)
         if conversation is not None:
             side = collapse_spaces(" ".join(_conversation_texts(conversation)))
             sides.append(side[:SIDE_MAX_CHARS])
