@@ -129,3 +129,50 @@ def test_every_url_answers_every_role_as_the_rules_say(client, members):
         user.username: role for role, user in members.items()
     }
     assert not ApiToken.objects.exists() and not IngestToken.objects.exists()
+
+
+def test_the_navigation_shows_only_what_the_role_may_use(as_role):
+    links = {
+        "/billing/": "billing",
+        "/settings/members/": "manage_members",
+        "/settings/tokens/": "personal_tokens",
+        "/settings/audit/": "audit_log",
+    }
+    from billing.team.permissions import role_allows
+
+    for role in ROLES:
+        html = as_role(role).get("/billing/usage/").content.decode()
+        nav = html.split('<nav class="mainnav">')[1].split("</nav>")[0]
+        for href, capability in links.items():
+            assert (f'href="{href}"' in nav) == role_allows(role, capability), (role, href)
+
+
+def test_a_forbidden_page_is_the_403_page_in_the_layout(as_role):
+    page = as_role(Role.VIEWER).get("/billing/", HTTP_HX_REQUEST="true")
+    html = page.content.decode()
+    assert page.status_code == 403
+    assert 'class="topbar"' in html and "Your role in this account (viewer)" in html
+
+
+def test_a_viewer_sees_no_download_export_or_curl(as_role):
+    generation = make_generation(
+        stages={"user_request": {"headers": {"content-type": "application/json"}, "body": {}}}
+    )
+    for role, shown in ((Role.VIEWER, False), (Role.MEMBER, True)):
+        client = as_role(role)
+        detail = client.get(f"/logs/{generation.generation_id}/").content.decode()
+        assert ("Download raw" in detail) == shown
+        assert ("Copy as cURL" in detail) == shown
+        assert ('data-testid="export-csv"' in client.get("/logs/").content.decode()) == shown
+
+
+def test_a_personal_token_reads_only_while_its_owner_may_hold_one(client, members):
+    generation = make_generation()
+    raw = ApiToken.issue(user=members[Role.MEMBER], name="t")[1]
+    url = f"/api/v1/generation?id={generation.generation_id}"
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    Membership.objects.filter(user=members[Role.MEMBER]).update(role=Role.VIEWER)
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 404
+    # Signed in, a viewer reads the same generation's raw metadata (the details page's).
+    client.force_login(members[Role.MEMBER])
+    assert client.get(url).status_code == 200
