@@ -184,15 +184,19 @@ def accept_invitation(request, token):
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "settings/invitation.html", context, status=400)
-        with transaction.atomic():
-            user = get_user_model().objects.create_user(
-                username=form.cleaned_data["username"],
-                email=invitation.email,
-                password=form.cleaned_data["password1"],
-            )
-            response = _join(request, invitation, user)
+        try:
+            # One transaction: a link used meanwhile by someone else creates no user.
+            with transaction.atomic():
+                user = get_user_model().objects.create_user(
+                    username=form.cleaned_data["username"],
+                    email=invitation.email,
+                    password=form.cleaned_data["password1"],
+                )
+                joined = invitations.accept(invitation, user, request=request)
+        except invitations.InvitationNotValid as exc:
+            return _not_valid(request, invitation, exc.state)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return response
+        return _joined(request, joined)
     return render(request, "settings/invitation.html", context)
 
 
@@ -200,9 +204,19 @@ def _join(request, invitation, user):
     try:
         joined = invitations.accept(invitation, user, request=request)
     except invitations.InvitationNotValid as exc:
-        context = {"invitation": invitation, "state": exc.state}
-        return render(request, "settings/invitation.html", context, status=410)
-    request.session[SESSION_KEY] = joined.account_id
+        return _not_valid(request, invitation, exc.state)
+    return _joined(request, joined)
+
+
+def _not_valid(request, invitation, state):
+    context = {"invitation": invitation, "state": state}
+    return render(request, "settings/invitation.html", context, status=410)
+
+
+def _joined(request, membership):
+    # The account just joined is the one the console opens on (after login(), which
+    # starts a new session).
+    request.session[SESSION_KEY] = membership.account_id
     return redirect("/logs/")
 
 

@@ -193,3 +193,13 @@ def test_create_user_takes_a_role_default_member(db):
     )
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {"ann": "member", "bob": "admin"}
+
+
+def test_accounts_allowing_an_email_domain(owner, outsider):
+    Account.objects.filter(external_id=ACCOUNT_A).update(
+        allowed_email_domains="example.com, @Corp.example\nother.org"
+    )
+    assert [a.external_id for a in invitations.accounts_allowing("x@corp.EXAMPLE")] == [ACCOUNT_A]
+    assert [a.external_id for a in invitations.accounts_allowing("y@other.org")] == [ACCOUNT_A]
+    assert invitations.accounts_allowing("z@sub.example.com") == []
+    assert invitations.accounts_allowing("no-at-sign") == []
