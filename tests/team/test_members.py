@@ -193,6 +193,11 @@ def test_create_user_takes_a_role_default_member(db):
     )
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {"ann": "member", "bob": "admin"}
+    # Run again without --role, an existing membership keeps its role.
+    call_command(
+        "create_user", "bob", "--account", "ACCNEW01", "--password", "y", stdout=StringIO()
+    )
+    assert Membership.objects.get(user__username="bob").role == "admin"
 
 
 def test_accounts_allowing_an_email_domain(owner, outsider):

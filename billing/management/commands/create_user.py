@@ -17,8 +17,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--role",
             choices=Role.values,
-            default=Role.MEMBER,
-            help="the user's role in the account (default member)",
+            default=None,
+            help="the user's role in the account: member for a new membership; an existing "
+            "one keeps its role unless this is given",
         )
 
     @transaction.atomic
@@ -31,13 +32,16 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
         user.save()
-        membership, _ = Membership.objects.get_or_create(user=user, account=acc)
-        membership.role = role
-        membership.save(update_fields=["role"])
+        membership, joined = Membership.objects.get_or_create(
+            user=user, account=acc, defaults={"role": role or Role.MEMBER}
+        )
+        if not joined and role and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
         verb = "Created" if created else "Updated"
         where = "new account" if acc_created else "account"
         self.stdout.write(
-            f"{verb} user {username} in {where} {acc.external_id} as {role}"
+            f"{verb} user {username} in {where} {acc.external_id} as {membership.role}"
             + (". Password:" if generated else ".")
         )
         if generated:
