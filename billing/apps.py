@@ -6,5 +6,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self):
-        # Connects the sign-in receiver that copies the user's language into the session.
+        # Sign-ins happen in Django's and django-axes' code: their signals are where the
+        # audit log hears of them (billing/team/signins.py), and where the user's language is
+        # set in the sign-in's cookie (billing/language.py).
         from . import language  # noqa: F401
+        from .team import signins  # noqa: F401
