@@ -89,10 +89,10 @@ class Role(models.TextChoices):
     """What a member may do, each role everything the one before may (billing/team/
     permissions.py holds the rules)."""
 
-    VIEWER = "viewer", "Viewer"
-    MEMBER = "member", "Member"
-    ADMIN = "admin", "Admin"
-    OWNER = "owner", "Owner"
+    VIEWER = "viewer", _("Viewer")
+    MEMBER = "member", _("Member")
+    ADMIN = "admin", _("Admin")
+    OWNER = "owner", _("Owner")
 
     @property
     def rank(self):
@@ -190,23 +190,23 @@ class Invitation(models.Model):
 
 
 class AuditAction(models.TextChoices):
-    SIGNIN_SUCCEEDED = "signin.succeeded", "Sign-in succeeded"
-    SIGNIN_FAILED = "signin.failed", "Sign-in failed"
-    SIGNIN_LOCKED_OUT = "signin.locked_out", "Sign-in locked out"
-    SIGNIN_REFUSED = "signin.refused", "Sign-in refused"
-    PASSWORD_CHANGED = "password.changed", "Password changed"
-    INVITATION_SENT = "invitation.sent", "Invitation sent"
-    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
-    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
-    MEMBER_JOINED = "member.joined", "Member joined"
-    ROLE_CHANGED = "member.role_changed", "Role changed"
-    MEMBER_REMOVED = "member.removed", "Member removed"
-    TOKEN_CREATED = "token.created", "Token created"
-    TOKEN_REVOKED = "token.revoked", "Token revoked"
-    EXPORT = "export", "Export"
-    STAGE_DOWNLOADED = "stage.downloaded", "Raw stage downloaded"
-    PLAN_CHANGED = "plan.changed", "Plan changed"
-    CREDIT_ADDED = "credit.added", "Credit added"
+    SIGNIN_SUCCEEDED = "signin.succeeded", _("Sign-in succeeded")
+    SIGNIN_FAILED = "signin.failed", _("Sign-in failed")
+    SIGNIN_LOCKED_OUT = "signin.locked_out", _("Sign-in locked out")
+    SIGNIN_REFUSED = "signin.refused", _("Sign-in refused")
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    INVITATION_SENT = "invitation.sent", _("Invitation sent")
+    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+    INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+    MEMBER_JOINED = "member.joined", _("Member joined")
+    ROLE_CHANGED = "member.role_changed", _("Role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    TOKEN_CREATED = "token.created", _("Token created")
+    TOKEN_REVOKED = "token.revoked", _("Token revoked")
+    EXPORT = "export", _("Export")
+    STAGE_DOWNLOADED = "stage.downloaded", _("Raw stage downloaded")
+    PLAN_CHANGED = "plan.changed", _("Plan changed")
+    CREDIT_ADDED = "credit.added", _("Credit added")
 
 
 class AuditEntryQuerySet(KeysetQuerySet):

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
 
 from zenlogs.keyset import CursorField
 
@@ -39,8 +40,10 @@ class SignUpForm(forms.Form):
     """A new user accepting an invitation: username and password, Django's validators."""
 
     username = forms.CharField(max_length=150)
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Password (again)", widget=forms.PasswordInput, strip=False)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput, strip=False
+    )
 
     def __init__(self, *args, email="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,14 +55,14 @@ class SignUpForm(forms.Form):
         for validator in field.validators:
             validator(username)
         if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("This username is taken; choose another.")
+            raise forms.ValidationError(_("This username is taken; choose another."))
         return username
 
     def clean(self):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif first:
             user = get_user_model()(username=cleaned.get("username", ""), email=self.email)
             try:
@@ -72,11 +75,13 @@ class SignUpForm(forms.Form):
 class AuditParams(forms.Form):
     cursor = CursorField(required=False, max_length=64)
     actor = forms.CharField(required=False, max_length=150)
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
+    action = forms.ChoiceField(
+        required=False, choices=[("", _("Any action")), *AuditAction.choices]
+    )
 
     def clean_cursor(self):
         cursor = self.cleaned_data["cursor"]
         # Like the ledger, the log only pages back in time (Older, then Newest).
         if cursor is not None and cursor.direction != "o":
-            raise forms.ValidationError("This page link is not valid; start from the newest.")
+            raise forms.ValidationError(_("This page link is not valid; start from the newest."))
         return cursor

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import ROLE_RANKS, Account, AuditAction, Invitation, Membership, Role
 from . import audit
@@ -56,15 +57,23 @@ def invite(request, account, email, role, by=None):
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     link = link_for(raw, request)
-    sender = by.get_username() if by is not None else "An administrator"
+    # In the inviter's language: the page they invite from is in it.
+    sender = by.get_username() if by is not None else _("An administrator")
+    name = account.name or account.external_id
     send_mail(
-        subject=f"You are invited to {account.name or account.external_id} on ZenLogs",
-        message=(
-            f"{sender} invited you to join {account.name or account.external_id} on ZenLogs "
-            f"as {Role(role).label.lower()}.\n\n"
-            f"Open this link within {INVITATION_DAYS} days to accept (it works once):\n\n"
-            f"{link}\n"
-        ),
+        subject=_("You are invited to %(account)s on ZenLogs") % {"account": name},
+        message=_(
+            "%(sender)s invited you to join %(account)s on ZenLogs as %(role)s.\n\n"
+            "Open this link within %(days)s days to accept (it works once):\n\n"
+            "%(link)s\n"
+        )
+        % {
+            "sender": sender,
+            "account": name,
+            "role": str(Role(role).label).lower(),
+            "days": INVITATION_DAYS,
+            "link": link,
+        },
         from_email=None,
         recipient_list=[email],
     )

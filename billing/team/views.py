@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from logs.models import ApiToken, IngestToken
@@ -103,8 +104,10 @@ def change_role(request, username):
             return _members_page(
                 request,
                 status=400,
-                role_error=f"{username} is the account's last owner: make another member "
-                "owner first.",
+                role_error=_(
+                    "%(username)s is the account's last owner: make another member owner first."
+                )
+                % {"username": username},
             )
         old_role = target.role
         if old_role != new_role:
@@ -137,7 +140,8 @@ def remove_member(request, username):
             return _members_page(
                 request,
                 status=400,
-                role_error=f"{username} is the account's last owner and cannot be removed.",
+                role_error=_("%(username)s is the account's last owner and cannot be removed.")
+                % {"username": username},
             )
         target.delete()
         audit.record(

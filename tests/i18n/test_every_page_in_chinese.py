@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
 
-from billing.models import Account, Membership
+from billing.models import Account, Membership, Role
 from billing.settlement import credit
 from tests.factories import KEY_A, make_record, store
 from tests.i18n.english import english_left, english_phrases, phrase_pattern
@@ -46,8 +46,11 @@ def _payload(name):
 
 @pytest.fixture
 def data(owner, account_a):
+    # The account's name is data that pages show: a Chinese one, not taken for English UI.
+    account_a.name = "研发部"
+    account_a.save()
     second = Account.objects.create(external_id="2533ACzzSECOND000001", name="Second")
-    Membership.objects.create(user=owner, account=second)
+    Membership.objects.create(user=owner, account=second, role=Role.OWNER)
     credit(account_a, "reward", "0.50", note="Welcome credit")
     credit(account_a, "purchased", "25.00", note="Invoice INV-1")
     full = make_record(generationId=GENERATION, streamed=True)
@@ -158,3 +161,40 @@ def test_the_same_pages_in_english_are_found_english(owner_client, data, pattern
     found = {phrase for phrase, _text in english_left(body, pattern)}
     assert {"Logs", "Token Counting", "Performance Metrics", "Copy as cURL"} <= found
     assert '<html lang="en">' in body
+
+
+def test_the_settings_pages_and_the_invitation_mail_are_in_chinese(owner_client, data, pattern):
+    from django.core import mail
+
+    from tests.conftest import _member
+
+    invited = owner_client.post(
+        "/settings/members/invite", {"email": "new@example.test", "role": "member"}, **ZH
+    )
+    assert invited.status_code == 200
+    _assert_chinese("members, a link just made", invited.content.decode(), pattern)
+    (message,) = mail.outbox
+    assert "受邀加入" in message.subject and "邀请你以成员身份加入" in message.body
+    link = invited.context["invite_link"]
+    created = owner_client.post("/settings/tokens/personal", {"name": "ci"}, **ZH)
+    _assert_chinese("tokens, one just made", created.content.decode(), pattern)
+    for name, url in {
+        "members": "/settings/members/",
+        "tokens": "/settings/tokens/",
+        "audit": "/settings/audit/",
+        "audit-filtered": "/settings/audit/?action=invitation.sent",
+        "audit-bad-link": "/settings/audit/?cursor=nonsense",
+        "invitation-unknown": "/invitations/nonsense/",
+    }.items():
+        response = owner_client.get(url, **ZH)
+        assert response.status_code in (200, 400, 404), (name, response.status_code)
+        _assert_chinese(name, response.content.decode(), pattern)
+    owner_client.logout()
+    joining = owner_client.get(link.removeprefix("http://testserver"), **ZH)
+    assert joining.status_code == 200
+    _assert_chinese("invitation", joining.content.decode(), pattern)
+    viewer = _member("viewer", "2533AC0Q5MIe14613672", role=Role.VIEWER)
+    owner_client.force_login(viewer)
+    refused = owner_client.get("/settings/members/", **ZH)
+    assert refused.status_code == 403
+    _assert_chinese("403 for a role", refused.content.decode(), pattern)
