@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import F, OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
+from django.utils import translation
 
 from logs.models import Generation
 
@@ -19,6 +20,11 @@ from .models import (
     Wallet,
 )
 from .team import audit
+
+
+def _english(label):
+    with translation.override(None):
+        return str(label)
 
 
 class MembershipInline(admin.TabularInline):
@@ -44,7 +50,8 @@ class AccountAdmin(admin.ModelAdmin):
                 obj,
                 AuditAction.PLAN_CHANGED,
                 obj.external_id,
-                old=Account.Plan(form.initial["plan"]).label,
+                # In English, as the audit log stores what commands write.
+                old=_english(Account.Plan(form.initial["plan"]).label),
                 new=obj.plan,
                 via="admin",
             )

@@ -3,6 +3,7 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import translation
 
 from billing.models import Account, Membership, Role
 from logs.ingest.rollups import forget_facets
@@ -22,6 +23,15 @@ def is_postgres():
 
 
 # ----------------------------------------------------------------------------- actors
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    # LocaleMiddleware activates a request's language in the thread and leaves it there:
+    # a test that asked for Chinese must not leave code run outside a request (commands,
+    # a template rendered directly) speaking it in the tests after it.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

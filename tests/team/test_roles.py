@@ -27,6 +27,8 @@ RULES = {
     "accounts/password/": "signed_in",
     "accounts/password/done/": "signed_in",
     "accounts/switch/": "signed_in",
+    "accounts/language/": "anyone",
+    "jsi18n/": "anyone",
     "healthz": "anyone",
     "api/openapi.json": "anyone",
     "api/v1/generation": "read_logs",

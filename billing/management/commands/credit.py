@@ -66,7 +66,7 @@ class Command(BaseCommand):
             None,
             account,
             AuditAction.CREDIT_ADDED,
-            Wallet.Kind(wallet).label,
+            str(Wallet.Kind(wallet).label),  # the label is lazy (translated): the text now
             amount=value,
             note=note,
             via="command",
