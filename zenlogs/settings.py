@@ -269,6 +269,53 @@ LOG_RETENTION_DAYS = _env_int("LOG_RETENTION_DAYS", 0)
 # promises them within 5 s; tests make it shorter.
 LIVE_POLL_MS = 5000
 
+
+# Email (invitations): Django's console backend, printing mail to the log, unless EMAIL_URL
+# (smtp://user:password@host:587, smtps://... for TLS from the start) or the usual EMAIL_*
+# variables name an SMTP server.
+def _email(url):
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a usable URL: {exc}") from None
+    if parts.scheme not in {"smtp", "smtps", "submission"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be smtp://, smtps:// or submission://user:password@host:port, "
+            f"got scheme {parts.scheme!r}"
+        )
+    ssl = parts.scheme == "smtps"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if ssl else 587 if parts.scheme == "submission" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": ssl,
+        "EMAIL_USE_TLS": parts.scheme == "submission" or "tls=1" in parts.query,
+    }
+
+
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+if os.environ.get("EMAIL_URL"):
+    globals().update(_email(os.environ["EMAIL_URL"]))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ZenLogs <zenlogs@localhost>")
+# Where links made outside a request point (invite_member's invitation link).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
