@@ -44,7 +44,7 @@ def main():
     from django.core.wsgi import get_wsgi_application
     from oauth2_provider.models import Application
 
-    call_command("migrate", verbosity=0)
+    call_command("migrate", run_syncdb=True, verbosity=0)
     for username, email, password in config["users"]:
         get_user_model().objects.create_user(username, email=email, password=password)
     Application.objects.create(
