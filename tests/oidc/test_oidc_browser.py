@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from billing.models import Account, AuditAction, AuditEntry, Invitation, Membership, Role
+
 from .conftest import IN_DOMAIN, INVITED, MEMBER, NAME, STRANGER, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
