@@ -38,5 +38,6 @@ urlpatterns = [
     path("v1/logs", otlp_views.logs, name="otlp_logs"),
     path("logs/", include("logs.urls")),
     path("billing/", include("billing.urls")),
+    path("", include("billing.team.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import ROLE_RANKS, AuditAction, Invitation, Membership, Role
+from ..models import ROLE_RANKS, Account, AuditAction, Invitation, Membership, Role
 from . import audit
 
 INVITATION_DAYS = 7
@@ -147,3 +147,15 @@ def revoke(request, invitation):
         email=invitation.email,
     )
     return True
+
+
+def accounts_allowing(email):
+    """The accounts whose allowed email domains include this email's (single sign-on joins
+    them as viewer without an invitation)."""
+    domain = (email or "").rpartition("@")[2].strip().lower()
+    if not domain:
+        return []
+    # allowed_email_domains is free text an admin types: read in Python, over the few
+    # accounts that have any.
+    candidates = Account.objects.exclude(allowed_email_domains="")
+    return [account for account in candidates if domain in account.email_domains()]
