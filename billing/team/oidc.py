@@ -37,7 +37,7 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
-from ..models import Account, AuditAction, Membership, Role
+from ..models import AuditAction, Membership, Role
 from . import audit, invitations
 
 log = logging.getLogger(__name__)
@@ -122,13 +122,6 @@ def _free_username(email):
     return username
 
 
-def _accounts_allowing(email):
-    domain = email.rpartition("@")[2].lower()
-    # Few accounts list domains, and the list is free text: matched here, not in SQL.
-    candidates = Account.objects.exclude(allowed_email_domains="").order_by("pk")
-    return [account for account in candidates if domain in account.email_domains()]
-
-
 @transaction.atomic
 def admit(request, email):
     """(user, None) for the user this verified email signs in as, or (None, reason).
@@ -146,7 +139,7 @@ def admit(request, email):
     if user is not None and Membership.objects.filter(user=user).exists():
         return user, None
     invitation = invitations.pending_for_email(email)
-    accounts = [] if invitation else _accounts_allowing(email)
+    accounts = [] if invitation else invitations.accounts_allowing(email)
     if invitation is None and not accounts:
         return None, "not_invited"
     if user is None:
@@ -183,6 +176,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         # Only the callback's call is ours: it alone carries the nonce from the session.
         if request is None or "nonce" not in kwargs or not enabled():
+            return None
+        if not (request.GET.get("code") and request.GET.get("state")):
             return None
         super().__init__()
         return super().authenticate(request, **kwargs)

@@ -77,20 +77,3 @@ def oidc(settings, oidc_provider):
     settings.OIDC_CLIENT_SECRET = oidc_provider.client_secret
     settings.OIDC_NAME = NAME
     return oidc_provider
-
-
-def invite(account, email, role):
-    """A pending invitation, as billing.team.invitations.invite leaves it (without the mail)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from billing.models import Invitation
-
-    return Invitation.objects.create(
-        account=account,
-        email=email,
-        role=role,
-        token_hash=os.urandom(32).hex(),
-        expires_at=timezone.now() + timedelta(days=7),
-    )
