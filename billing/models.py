@@ -173,6 +173,10 @@ class Invitation(models.Model):
         return f"{self.email} to {self.account} as {self.role}"
 
     @property
+    def audit_label(self):
+        return self.email
+
+    @property
     def state(self):
         """pending, accepted, revoked or expired: what the link says when opened."""
         if self.accepted_at is not None:

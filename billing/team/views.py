@@ -303,6 +303,23 @@ def revoke_ingest_token(request, token_id):
 # ----------------------------------------------------------------------------- audit log
 
 
+def _detail_pairs(details):
+    """An entry's details as (name, text) pairs: an export's filters as the query string
+    they were (model=a model=b range=24h), lists joined, anything else as it is."""
+    pairs = []
+    for name, value in (details or {}).items():
+        if isinstance(value, dict):
+            value = " ".join(
+                f"{key}={item}"
+                for key, items in value.items()
+                for item in (items if isinstance(items, list) else [items])
+            )
+        elif isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        pairs.append((name, str(value)))
+    return pairs
+
+
 @requires("audit_log")
 def audit_log(request):
     account = membership(request).account
@@ -325,6 +342,8 @@ def audit_log(request):
         )
         query = request.GET.copy()
         query.pop("cursor", None)
+        for entry in rows:
+            entry.detail_pairs = _detail_pairs(entry.details)
         context.update(
             entries=rows[:AUDIT_PAGE_SIZE],
             older_cursor=older,

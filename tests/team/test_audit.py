@@ -66,6 +66,7 @@ def test_invitation_sent_accepted_and_revoked(as_role, client):
         "email": "a@example.com",
         "role": "member",
     }
+    assert sent.object_type == "invitation" and sent.object_ref == "a@example.com"
     other, _ = invitations.invite(None, sent.account, "b@example.com", Role.VIEWER)
     admin.post(f"/settings/invitations/{seal(other.pk)}/revoke")
     assert _only(AuditAction.INVITATION_REVOKED).details == {"email": "b@example.com"}
@@ -116,6 +117,8 @@ def test_csv_export_with_its_filters_and_raw_download(as_role):
     download = _only(AuditAction.STAGE_DOWNLOADED)
     assert download.object_ref == generation.generation_id
     assert download.details == {"stage": "user_request"}
+    shown = as_role(Role.ADMIN).get("/settings/audit/").content.decode()
+    assert "q=hello range=24h" in shown and "Raw stage downloaded" in shown
 
 
 def test_jsonl_export_plan_and_credit_commands(owner):

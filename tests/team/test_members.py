@@ -208,3 +208,19 @@ def test_accounts_allowing_an_email_domain(owner, outsider):
     assert [a.external_id for a in invitations.accounts_allowing("y@other.org")] == [ACCOUNT_A]
     assert invitations.accounts_allowing("z@sub.example.com") == []
     assert invitations.accounts_allowing("no-at-sign") == []
+
+
+def test_email_url_names_an_smtp_server():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from zenlogs.settings import _email
+
+    tls = _email("submission://mailer:p%40ss@smtp.example.com")
+    assert tls["EMAIL_HOST"] == "smtp.example.com" and tls["EMAIL_PORT"] == 587
+    assert tls["EMAIL_HOST_USER"] == "mailer" and tls["EMAIL_HOST_PASSWORD"] == "p@ss"
+    assert tls["EMAIL_USE_TLS"] and not tls["EMAIL_USE_SSL"]
+    ssl = _email("smtps://smtp.example.com")
+    assert ssl["EMAIL_PORT"] == 465 and ssl["EMAIL_USE_SSL"]
+    assert ssl["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        _email("http://smtp.example.com")

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from billing.models import Membership, Role
 from billing.team import invitations
+from billing.team.permissions import CAPABILITIES, role_allows
 from logs.models import ApiToken, IngestToken
 from tests.factories import make_generation
 from zenlogs.sealed import seal
@@ -78,8 +79,6 @@ def _url(route, values):
 
 
 def test_every_url_answers_every_role_as_the_rules_say(client, members):
-    from billing.team.permissions import role_allows
-
     generation = make_generation(
         stages={"user_request": {"headers": {"content-type": "application/json"}, "body": {}}}
     )
@@ -120,8 +119,13 @@ def test_every_url_answers_every_role_as_the_rules_say(client, members):
                     ok = status == 403
                 if not ok:
                     wrong.append((role.value, method.__name__, url, rule, status))
-                if route == "accounts/logout/":
-                    client.force_login(members[role])  # signed out by the POST
+            if rule in CAPABILITIES and not role_allows(role, rule):
+                # The htmx partial of a refused page is refused too.
+                status = client.get(url, HTTP_HX_REQUEST="true").status_code
+                if status != 403:
+                    wrong.append((role.value, "htmx get", url, rule, status))
+            if route == "accounts/logout/":
+                client.force_login(members[role])  # signed out by the POST
         client.logout()
     assert not wrong, wrong
     # The requests carried no form data: no role changed, no token was made.
@@ -138,8 +142,6 @@ def test_the_navigation_shows_only_what_the_role_may_use(as_role):
         "/settings/tokens/": "personal_tokens",
         "/settings/audit/": "audit_log",
     }
-    from billing.team.permissions import role_allows
-
     for role in ROLES:
         html = as_role(role).get("/billing/usage/").content.decode()
         nav = html.split('<nav class="mainnav">')[1].split("</nav>")[0]
