@@ -29,6 +29,8 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -247,6 +249,8 @@ def refused(request, reason, email=""):
     return render(request, "registration/oidc_refused.html", context, status=status)
 
 
+# Neither answer may be kept: the redirect carries a one-time state, the refusal an email.
+@method_decorator(never_cache, name="dispatch")
 class LoginView(OIDCAuthenticationRequestView):
     """/accounts/oidc/login/: to the provider, with a fresh state, nonce and PKCE challenge
     kept in the session."""
@@ -270,6 +274,7 @@ class LoginView(OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+@method_decorator(never_cache, name="dispatch")
 class CallbackView(OIDCAuthenticationCallbackView):
     """/accounts/oidc/callback/: the provider's answer. The library checks the state against
     the session, trades the code (with the PKCE verifier) for the tokens and checks the ID

@@ -80,7 +80,7 @@ def test_oidc_only_still_lets_a_superuser_sign_in_with_a_password(client, config
 
 def test_the_redirect_to_the_provider_carries_pkce_state_and_nonce(client, oidc):
     response = client.get("/accounts/oidc/login/?next=/billing/")
-    assert response.status_code == 302
+    assert response.status_code == 302 and "no-store" in response["Cache-Control"]
     location = urlsplit(response["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{oidc.issuer}/authorize/"
     query = dict(parse_qsl(location.query))
