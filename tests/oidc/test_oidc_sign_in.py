@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import authenticate, get_user_model
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.test import RequestFactory
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from billing.models import Account, AuditEntry, Membership, Role
 from billing.team import invitations
-from billing.team.oidc import admit
+from billing.team.oidc import OIDCBackend, admit
 from zenlogs import settings as zenlogs_settings
 
 from .conftest import NAME
@@ -154,6 +155,40 @@ def test_two_users_with_one_email_are_refused(account_a):
     User.objects.create_user("one", email="twin@a.test")
     User.objects.create_user("two", email="TWIN@a.test")
     assert admit(_request(), "twin@a.test") == (None, "ambiguous")
+
+
+@pytest.mark.parametrize(
+    ("iss", "aud", "accepted"),
+    [
+        ("https://sso.example.test", "zenlogs", True),
+        ("https://sso.example.test", ["other", "zenlogs"], True),
+        ("https://other.example.test", "zenlogs", False),
+        ("https://sso.example.test", ["other"], False),
+    ],
+)
+def test_an_id_token_must_name_the_issuer_and_this_client(
+    configured, monkeypatch, iss, aud, accepted
+):
+    # The library has checked the signature, expiry and nonce by then, not these two.
+    payload = {"iss": iss, "aud": aud, "sub": "1"}
+    monkeypatch.setattr(OIDCAuthenticationBackend, "verify_token", lambda *a, **k: payload)
+    if accepted:
+        assert OIDCBackend().verify_token("token", nonce="n") == payload
+    else:
+        with pytest.raises(SuspiciousOperation):
+            OIDCBackend().verify_token("token", nonce="n")
+
+
+def test_an_email_the_provider_calls_unverified_is_refused(configured, monkeypatch, account_a):
+    account_a.allowed_email_domains = "acme.test"
+    account_a.save()
+    backend = OIDCBackend()
+    backend.request = _request()
+    claims = {"sub": "1", "email": "eve@acme.test", "email_verified": False}
+    monkeypatch.setattr(backend, "get_userinfo", lambda *args: claims)
+    assert backend.get_or_create_user("access", "id", {"sub": "1"}) is None
+    assert backend.request.oidc_refusal == ("no_email", "eve@acme.test")
+    assert not User.objects.filter(email="eve@acme.test").exists()
 
 
 # ----------------------------------------------------------------------------- settings
