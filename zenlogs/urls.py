@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from billing import language
 from billing import views as billing_views
+from billing.team import oidc
 from logs import api
 from logs.otlp import views as otlp_views
 from zenlogs import views as site_views
@@ -29,6 +30,9 @@ urlpatterns = [
     path("accounts/language/", language.switch_language, name="switch_language"),
     # The strings of static/zenlogs/app.js, as a script file (the CSP allows no inline one).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
+    # Sign-in through OpenID Connect (404 unless OIDC_ISSUER and its client are set).
+    path("accounts/oidc/login/", oidc.LoginView.as_view(), name="oidc_login"),
+    path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_callback"),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
     path("healthz", site_views.healthz, name="healthz"),
     path("api/openapi.json", api.openapi_json, name="api_openapi"),

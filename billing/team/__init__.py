@@ -8,4 +8,6 @@
   from Django's and django-axes' signals.
 - views.py, forms.py, urls.py: /settings/members/, /settings/tokens/, /settings/audit/ and
   the invitation's landing page (templates/settings/).
+- oidc.py: sign-in through the company's OpenID Connect provider (mozilla-django-oidc):
+  discovery, who a first sign-in lets in, OIDC_ONLY, the refusal page.
 """

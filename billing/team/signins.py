@@ -15,6 +15,8 @@ from . import audit
 
 def _method(user):
     backend = getattr(user, "backend", "") or ""
+    if backend.endswith("OIDCBackend"):
+        return "oidc"
     return "password" if backend.endswith(("ModelBackend", "AxesStandaloneBackend")) else backend
 
 
@@ -25,6 +27,10 @@ def _signed_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit_signin_failed")
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    if "password" not in credentials:
+        # The OpenID Connect callback's (its credentials are the flow's nonce and PKCE
+        # verifier): billing.team.oidc records that one, with the email and why.
+        return
     username = str(credentials.get(get_user_model().USERNAME_FIELD) or "")[:150]
     user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
     locked = bool(getattr(request, "axes_locked_out", False))

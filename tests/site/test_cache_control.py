@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
 # Every routed URL, by name, with what its path needs.
 SAMPLES = {
     "login": {},
+    "oidc_login": {},
+    "oidc_callback": {},
     "logout": {},
     "password_change": {},
     "password_change_done": {},

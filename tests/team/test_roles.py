@@ -23,6 +23,8 @@ ROLES = [Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER]
 RULES = {
     "": "anyone",
     "accounts/login/": "anyone",
+    "accounts/oidc/login/": "anyone",
+    "accounts/oidc/callback/": "anyone",
     "accounts/logout/": "signed_in",
     "accounts/password/": "signed_in",
     "accounts/password/done/": "signed_in",
