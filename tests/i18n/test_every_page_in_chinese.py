@@ -198,3 +198,24 @@ def test_the_settings_pages_and_the_invitation_mail_are_in_chinese(owner_client,
     refused = owner_client.get("/settings/members/", **ZH)
     assert refused.status_code == 403
     _assert_chinese("403 for a role", refused.content.decode(), pattern)
+
+
+def test_the_openid_connect_pages_are_in_chinese(rf, pattern):
+    from django.contrib.auth.forms import AuthenticationForm
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/accounts/login/")
+    request.user = AnonymousUser()
+    with translation.override("zh-hans"):
+        for oidc_only in (False, True):
+            form = AuthenticationForm(request, data={"username": "a", "password": "b"})
+            form.is_valid()
+            context = {"oidc_name": "Okta", "oidc_only": oidc_only, "form": form, "next": ""}
+            page = render_to_string("registration/login.html", context, request=request)
+            assert "使用 Okta 登录" in page
+            _assert_chinese(f"sign-in with OIDC (only: {oidc_only})", page, pattern)
+        for reason in ("not_invited", "no_email", "ambiguous", "inactive", "unavailable", "x"):
+            context = {"reason": reason, "provider_name": "Okta", "email": "a@b.test"}
+            context["domain"] = "b.test"
+            page = render_to_string("registration/oidc_refused.html", context, request=request)
+            _assert_chinese(f"OIDC refused ({reason})", page, pattern)
