@@ -413,7 +413,8 @@ def test_in_chinese_nothing_overflows_and_axe_stays_clean(
     signed_out = browser.new_context(locale="zh-CN", viewport=PHONE)
     pages = [(signed_out.new_page(), "/accounts/login/")]
     signed_in = login_page("owner", viewport=PHONE, locale="zh-CN")
-    pages += [(signed_in, url) for url in PAGES.values()]
+    settings_pages = ["/settings/members/", "/settings/tokens/", "/settings/audit/"]
+    pages += [(signed_in, url) for url in [*PAGES.values(), *settings_pages]]
     try:
         for page, url in pages:
             page.goto(live_server.url + url)
