@@ -140,6 +140,34 @@ def test_another_accounts_rows_never_come(owner_client, shown, outsider):
     assert "LIVE-THEIRS" not in body and _attr(body, "data-requests") == "0"
 
 
+def _cost_panel(body, generation_id):
+    found = re.search(rf'id="cost-{generation_id}"[^>]*>(.*?)</div>\s*</div>\s*</td>', body, re.S)
+    return " ".join(found.group(1).split())
+
+
+def test_a_live_rows_cost_popover_is_read_when_opened_from_a_url_of_the_readers_accounts(
+    owner_client, shown, outsider, client
+):
+    after, sums = _page(owner_client, {})
+    store(make_record(generationId="LIVE-POP", createdAt=_ago(seconds=1)))
+    body = _poll(owner_client, {}, after, sums)
+    assert _ids(body) == ["LIVE-POP"]
+    # Sent without its body (the rating is not read), and where to read it.
+    assert "Fee item" not in _cost_panel(body, "LIVE-POP")
+    assert _attr(body, "data-pop-src") == "/logs/LIVE-POP/cost"
+    popover = owner_client.get("/logs/LIVE-POP/cost")
+    assert popover.status_code == 200
+    # What the page itself shows in that popover.
+    page = owner_client.get("/logs/").content.decode()
+    assert "Fee item" in _cost_panel(page, "LIVE-POP")
+    assert " ".join(popover.content.decode().split()) == _cost_panel(page, "LIVE-POP")
+    # Another account's generation is not found, and nobody's without signing in.
+    store(make_record(generationId="POP-THEIRS", accountId=ACCOUNT_B, apiKeyId=KEY_B))
+    assert owner_client.get("/logs/POP-THEIRS/cost").status_code == 404
+    client.logout()
+    assert client.get("/logs/LIVE-POP/cost").status_code == 302
+
+
 def test_a_call_stored_after_a_later_one_is_still_brought_in(owner_client, shown):
     """A long call started before the newest row shown and ended after the page was read."""
     after, sums = _page(owner_client, {})
