@@ -103,6 +103,9 @@ def test_an_empty_poll_reads_no_dropdown_choices_and_checks_the_ones_given(owner
     assert "<code>model</code>" in body
     known = {"model": shown[0].model_slug, "api_key": shown[0].api_key.external_id}
     assert _ids(_poll(owner_client, known, after, sums)) == []
+    # A poll builds only the fields it is given, and checks each of them.
+    for params, name in [({"cost_min": "-1"}, "cost_min"), ({"page_size": "0"}, "page_size")]:
+        assert f"<code>{name}</code>" in _poll(owner_client, params, after, sums, status=400)
 
 
 def test_a_poll_keeps_the_filters_and_the_search(owner_client, shown):
