@@ -156,12 +156,15 @@ class SearchField(forms.CharField):
             raise forms.ValidationError(str(error)) from None
 
 
-def numeric_fields():
-    """{param: form field} for each NAME_min and NAME_max: Decimals for money and throughput
-    (never floats), whole numbers for tokens and milliseconds, none negative."""
+def numeric_fields(given=None):
+    """{param: form field} for each NAME_min and NAME_max (those in `given` only, when it is
+    not None): Decimals for money and throughput (never floats), whole numbers for tokens and
+    milliseconds, none negative."""
     fields = {}
     for name, (_column, label, kind) in NUMERIC_FILTERS.items():
         for end in ("min", "max"):
+            if given is not None and f"{name}_{end}" not in given:
+                continue
             if kind == "decimal":
                 field = forms.DecimalField(
                     required=False,
@@ -257,7 +260,12 @@ class GenerationFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         form_fields = self.form.fields
         form_fields["range"].required = False
-        extra = self._extra_fields(data)
+        # The numeric ones built only when given: a dozen, the largest share of the form.
+        extra = {
+            **self._extra_fields(data),
+            **numeric_fields(data if given_only else None),
+            **live.fields(),
+        }
         if given_only:
             extra = {name: field for name, field in extra.items() if name in data}
         form_fields.update(extra)
@@ -282,7 +290,7 @@ class GenerationFilter(django_filters.FilterSet):
 
     @staticmethod
     def _extra_fields(data):
-        """The form's fields besides the declared filters'."""
+        """The form's fields besides the declared filters', the numeric and the live ones."""
         # The cursor holds a value of the sort's column; an unknown sort is an error of its
         # own, and the cursor is then read as created_at's.
         sort = (data or {}).get("sort") or DEFAULT_SORT
@@ -296,8 +304,6 @@ class GenerationFilter(django_filters.FilterSet):
             "from": DateTimeInput(required=False, label="From"),
             "to": DateTimeInput(required=False, label="To"),
             "q": SearchField(),
-            **numeric_fields(),
-            **live.fields(),
         }
 
     def _facets(self, data, given_only):
