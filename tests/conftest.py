@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from billing.models import Account, Membership
+from billing.models import Account, Membership, Role
 from logs.ingest.rollups import forget_facets
 from logs.models import ApiToken, IngestToken
 from tests.factories import ACCOUNT_A, ACCOUNT_B
@@ -75,12 +75,14 @@ def _facets_written_are_forgotten():
     forget_facets()
 
 
-def _member(username, account_id, plan=Account.Plan.PAY_AS_YOU_GO):
+def _member(username, account_id, plan=Account.Plan.PAY_AS_YOU_GO, role=Role.OWNER):
+    """A user in the account. Owners by default: the suite's actors may do everything, as
+    every member could before roles; tests/site/test_roles.py gives the other roles."""
     account, _ = Account.objects.get_or_create(
         external_id=account_id, defaults={"name": f"Account {account_id[-4:]}", "plan": plan}
     )
     user = get_user_model().objects.create_user(username=username, password="pw")
-    Membership.objects.create(user=user, account=account)
+    Membership.objects.create(user=user, account=account, role=role)
     return user
 
 
