@@ -6,8 +6,11 @@ from logs.models import Generation
 
 from .models import (
     Account,
+    AuditAction,
+    AuditEntry,
     Charge,
     FeeRate,
+    Invitation,
     LedgerEntry,
     Membership,
     ModelPrice,
@@ -15,6 +18,7 @@ from .models import (
     Rating,
     Wallet,
 )
+from .team import audit
 
 
 class MembershipInline(admin.TabularInline):
@@ -29,6 +33,21 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["plan"]
     search_fields = ["external_id", "name"]
     inlines = [MembershipInline]
+    fields = ["external_id", "name", "plan", "allowed_email_domains"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A plan change made here is in the audit log as one made by set_plan is.
+        if change and "plan" in form.changed_data:
+            audit.record(
+                request,
+                obj,
+                AuditAction.PLAN_CHANGED,
+                obj.external_id,
+                old=Account.Plan(form.initial["plan"]).label,
+                new=obj.plan,
+                via="admin",
+            )
 
 
 class ModelPriceInline(admin.TabularInline):
@@ -195,3 +214,38 @@ class ChargeAdmin(_ReadOnly, admin.ModelAdmin):
     def generation_ref(self, charge):
         ref = getattr(charge, "_generation_ref", None)
         return ref or f"{charge.generation_id} (log no longer kept)"
+
+
+# ----------------------------------------------------------------------------- teams
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(_ReadOnly, admin.ModelAdmin):
+    # Append-only: the admin shows entries and changes none (_ReadOnly).
+    list_display = ["created_at", "account", "actor_name", "ip_address", "action", "object_ref"]
+    list_filter = ["action"]
+    list_select_related = ["account"]
+    search_fields = ["account__external_id", "actor_name", "object_ref"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    readonly_fields = [
+        "created_at",
+        "account",
+        "actor",
+        "actor_name",
+        "ip_address",
+        "action",
+        "object_type",
+        "object_ref",
+        "details",
+    ]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(_ReadOnly, admin.ModelAdmin):
+    # Invitations are made on /settings/members/ or with invite_member, where the link is
+    # shown; the admin cannot show it (only its hash is kept).
+    list_display = ["email", "account", "role", "created_at", "expires_at", "state"]
+    list_select_related = ["account"]
+    search_fields = ["email", "account__external_id"]
+    exclude = ["token_hash"]

@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 from zenlogs.jsonutil import DecimalJSONDecoder, DecimalJSONEncoder
 from zenlogs.keyset import KeysetQuerySet
@@ -56,6 +58,13 @@ class Account(models.Model):
     name = models.CharField(max_length=200, blank=True)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.PAY_AS_YOU_GO)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A first sign-in through the company's OpenID Connect provider with an email in one of
+    # these domains joins the account as a viewer (no invitation needed).
+    allowed_email_domains = models.TextField(
+        blank=True,
+        help_text="Email domains whose people may join as viewers on their first single "
+        "sign-on, one per line or comma-separated (example.com).",
+    )
 
     objects = AccountQuerySet.as_manager()
 
@@ -69,12 +78,35 @@ class Account(models.Model):
     def is_subscription(self):
         return self.plan == self.Plan.SUBSCRIPTION
 
+    def email_domains(self):
+        """allowed_email_domains as a set of lower-case domains."""
+        words = self.allowed_email_domains.replace(",", " ").split()
+        return {word.strip().lstrip("@").lower() for word in words if word.strip("@")}
+
+
+class Role(models.TextChoices):
+    """What a member may do, each role everything the one before may (billing/team/
+    permissions.py holds the rules)."""
+
+    VIEWER = "viewer", "Viewer"
+    MEMBER = "member", "Member"
+    ADMIN = "admin", "Admin"
+    OWNER = "owner", "Owner"
+
+    @property
+    def rank(self):
+        return ROLE_RANKS[self]
+
+
+ROLE_RANKS = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
 
 class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,7 +115,141 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} in {self.account}"
+        return f"{self.user} in {self.account} ({self.role})"
+
+    def at_least(self, role):
+        return ROLE_RANKS[Role(self.role)] >= ROLE_RANKS[Role(role)]
+
+
+class UserProfile(models.Model):
+    """Per-user preferences that Django's User has no column for."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # The console's language the user chose; blank follows the browser.
+    language = models.CharField(max_length=16, blank=True)
+
+    def __str__(self):
+        return f"profile of {self.user}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        """Neither accepted nor revoked, and not yet expired."""
+        return self.filter(
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now or timezone.now(),
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link to join an account with a role. Only the token's sha256 is kept:
+    the link is shown once and mailed, never stored (billing/team/invitations.py)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="invitation_account")]
+
+    def __str__(self):
+        return f"{self.email} to {self.account} as {self.role}"
+
+    @property
+    def audit_label(self):
+        return self.email
+
+    @property
+    def state(self):
+        """pending, accepted, revoked or expired: what the link says when opened."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class AuditAction(models.TextChoices):
+    SIGNIN_SUCCEEDED = "signin.succeeded", "Sign-in succeeded"
+    SIGNIN_FAILED = "signin.failed", "Sign-in failed"
+    SIGNIN_LOCKED_OUT = "signin.locked_out", "Sign-in locked out"
+    SIGNIN_REFUSED = "signin.refused", "Sign-in refused"
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    INVITATION_SENT = "invitation.sent", "Invitation sent"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    MEMBER_JOINED = "member.joined", "Member joined"
+    ROLE_CHANGED = "member.role_changed", "Role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    TOKEN_CREATED = "token.created", "Token created"
+    TOKEN_REVOKED = "token.revoked", "Token revoked"
+    EXPORT = "export", "Export"
+    STAGE_DOWNLOADED = "stage.downloaded", "Raw stage downloaded"
+    PLAN_CHANGED = "plan.changed", "Plan changed"
+    CREDIT_ADDED = "credit.added", "Credit added"
+
+
+class AuditEntryQuerySet(KeysetQuerySet):
+    def for_account(self, account):
+        return self.filter(account=account)
+
+
+class AuditEntry(models.Model):
+    """One thing someone did, per account: append-only (nothing in the application updates
+    or deletes an entry; the admin shows them read-only). Written by billing.team.audit."""
+
+    # Null only for what belongs to no account: a failed sign-in for a username no user has.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The username as it was (or as typed, for a failed sign-in): it outlives the user.
+    actor_name = models.CharField(max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_ref = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "created_at", "id"], name="audit_account_time"),
+            models.Index(
+                fields=["account", "action", "created_at", "id"], name="audit_account_action"
+            ),
+            models.Index(
+                fields=["account", "actor_name", "created_at", "id"], name="audit_account_actor"
+            ),
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or '-'} {self.action}"
 
 
 class PriceVersionQuerySet(models.QuerySet):

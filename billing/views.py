@@ -16,6 +16,7 @@ from . import usage
 from .accounts import SESSION_KEY, current_account, user_accounts
 from .models import Charge, LedgerEntry, Wallet
 from .settlement import balances
+from .team.permissions import requires
 
 LEDGER_PAGE_SIZE = 50
 LEDGER_MAX_PAGE_SIZE = 200
@@ -105,7 +106,7 @@ def _ledger_page(account, cursor, size):
     return rows[:size], older
 
 
-@login_required
+@requires("billing")
 def overview(request):
     account = current_account(request)
     params = LedgerParams(request.GET)
@@ -137,7 +138,7 @@ class UsageParams(forms.Form):
     by = forms.ChoiceField(choices=list(usage.DIMENSIONS.items()), required=False)
 
 
-@login_required
+@requires("read_logs")
 def usage_page(request):
     account = current_account(request)
     params = UsageParams(request.GET)

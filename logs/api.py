@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from billing.models import Account
+from billing.team.permissions import allowed_accounts
 from zenlogs.lockout import client_address
 
 from .ingest import CREATED, DUPLICATE, REJECTED, collector_paused, ingest
@@ -102,15 +104,19 @@ def generation_detail(request):
             return _unauthorized("invalid or revoked token")
         user = token.user
         touch_token(token)
+        # A personal token reads only where its owner's role still allows one: a member
+        # demoted to viewer keeps nothing the token could read.
+        accounts = allowed_accounts(user, "personal_tokens")
     elif request.user.is_authenticated:
         user = request.user
+        accounts = Account.objects.for_user(user)
     else:
         return _unauthorized("authentication required: send Authorization: Bearer <token>")
     generation_id = request.GET.get("id", "").strip()
     if not generation_id:
         return _error(400, "id: is required", field="id")
     generation = (
-        Generation.objects.public_id_for(user, generation_id)
+        Generation.objects.public_id(generation_id, accounts=accounts)
         .select_related("account", "api_key")
         .with_rating()
         .first()

@@ -466,6 +466,10 @@ class IngestToken(_Token):
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, null=True, blank=True, related_name="ingest_tokens"
     )
+    # Who issued it on /settings/tokens/ (nobody for create_ingest_token).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
 
 class ApiToken(_Token):

@@ -97,3 +97,11 @@ def login_locked_out(request, original_response=None, credentials=None):
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+def not_a_password(request, credentials=None):
+    """AXES_WHITELIST_CALLABLE: True for a sign-in that carries no password, the OpenID
+    Connect callback's (its credentials are the flow's nonce and PKCE verifier). Axes then
+    neither counts nor refuses it: a refused email is no password guess, and the provider
+    does its own guessing defence."""
+    return credentials is not None and "password" not in credentials

@@ -142,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "billing.context_processors.account_context",
+                "billing.team.oidc.sign_in_options",
             ],
         },
     }
@@ -155,10 +156,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Axes first: it refuses a locked-out sign-in before any password is checked.
+# Axes first: it refuses a locked-out sign-in before any password is checked. Then OIDC_ONLY's
+# gate, which refuses a password for anyone but a superuser before it is checked; then
+# passwords; then the OpenID Connect callback's (billing/team/oidc.py), which answers nothing
+# else and asks the provider nothing while OIDC is unset.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "billing.team.oidc.PasswordsOffBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "billing.team.oidc.OIDCBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/logs/"
@@ -233,6 +239,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "zenlogs.lockout.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "zenlogs.lockout.client_address"
+# Only passwords are counted: an OpenID Connect sign-in refused for its email is no guess,
+# and counting it would lock a whole office's address out of single sign-on.
+AXES_WHITELIST_CALLABLE = "zenlogs.lockout.not_a_password"
 # A failed password change is recorded with its form's fields; none of them in clear.
 AXES_SENSITIVE_PARAMETERS = [
     "username",
@@ -268,6 +277,104 @@ LOG_RETENTION_DAYS = _env_int("LOG_RETENTION_DAYS", 0)
 # How often a live log list (live=1) asks for new generations, in milliseconds. The product
 # promises them within 5 s; tests make it shorter.
 LIVE_POLL_MS = 5000
+
+
+def _oidc():
+    """OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: all three, or none (the default:
+    passwords only)."""
+    values = {
+        name: os.environ.get(name, "").strip()
+        for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+    }
+    missing = [name for name, value in values.items() if not value]
+    if len(missing) == 3:
+        return values
+    if missing:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together; "
+            f"missing: {', '.join(missing)}"
+        )
+    from urllib.parse import urlsplit
+
+    issuer = urlsplit(values["OIDC_ISSUER"])
+    loopback = issuer.hostname in {"127.0.0.1", "localhost", "::1"}
+    # The issuer is compared as written with the one its discovery document and ID tokens
+    # name (OpenID Connect Discovery 4.3), and only HTTPS keeps the client secret secret.
+    if not (issuer.scheme == "https" or (issuer.scheme == "http" and loopback)):
+        raise ImproperlyConfigured(
+            f"OIDC_ISSUER must be an https:// URL, got {values['OIDC_ISSUER']!r}"
+        )
+    if issuer.query or issuer.fragment or not issuer.hostname:
+        raise ImproperlyConfigured(
+            f"OIDC_ISSUER must be the issuer's URL without query or fragment, "
+            f"got {values['OIDC_ISSUER']!r}"
+        )
+    return values
+
+
+# Sign-in through OpenID Connect (billing/team/oidc.py, mozilla-django-oidc). The sign-in page
+# offers "Sign in with OIDC_NAME" when the three are set.
+OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET = _oidc().values()
+OIDC_NAME = os.environ.get("OIDC_NAME", "").strip()
+OIDC_ONLY = _env_bool("OIDC_ONLY", False)
+if OIDC_ONLY and not OIDC_ISSUER:
+    raise ImproperlyConfigured("OIDC_ONLY=1 needs OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET")
+# What mozilla-django-oidc is told beyond the provider's endpoints and the client, which
+# billing/team/oidc.py hands it from the issuer's discovery document and the settings above.
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_TIMEOUT = 10
+
+
+# Email (invitations): Django's console backend, printing mail to the log, unless EMAIL_URL
+# (smtp://user:password@host:587, smtps://... for TLS from the start) or the usual EMAIL_*
+# variables name an SMTP server.
+def _email(url):
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a usable URL: {exc}") from None
+    if parts.scheme not in {"smtp", "smtps", "submission"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must be smtp://, smtps:// or submission://user:password@host:port, "
+            f"got scheme {parts.scheme!r}"
+        )
+    ssl = parts.scheme == "smtps"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if ssl else 587 if parts.scheme == "submission" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": ssl,
+        "EMAIL_USE_TLS": parts.scheme == "submission" or "tls=1" in parts.query,
+    }
+
+
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = _env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+if os.environ.get("EMAIL_URL"):
+    globals().update(_email(os.environ["EMAIL_URL"]))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ZenLogs <zenlogs@localhost>")
+# Where links made outside a request point (invite_member's invitation link).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from billing import views as billing_views
+from billing.team import oidc
 from logs import api
 from logs.otlp import views as otlp_views
 from zenlogs import views as site_views
@@ -24,6 +25,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Sign-in through OpenID Connect (404 unless OIDC_ISSUER and its client are set).
+    path("accounts/oidc/login/", oidc.LoginView.as_view(), name="oidc_login"),
+    path("accounts/oidc/callback/", oidc.CallbackView.as_view(), name="oidc_callback"),
     path("accounts/switch/", billing_views.switch_account, name="switch_account"),
     path("healthz", site_views.healthz, name="healthz"),
     path("api/openapi.json", api.openapi_json, name="api_openapi"),
@@ -34,5 +38,6 @@ urlpatterns = [
     path("v1/logs", otlp_views.logs, name="otlp_logs"),
     path("logs/", include("logs.urls")),
     path("billing/", include("billing.urls")),
+    path("", include("billing.team.urls")),
     path("admin/", admin.site.urls),
 ]

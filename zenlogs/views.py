@@ -16,6 +16,9 @@ from django.views import csrf, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from billing.models import AuditAction
+from billing.team import audit
+
 from .lockout import PasswordChangeForm, client_address
 
 log = logging.getLogger(__name__)
@@ -107,4 +110,5 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         # The right password clears the count, as a successful sign-in does
         # (AXES_RESET_ON_SUCCESS).
         reset_lockout(ip=client_address(self.request), username=self.request.user.get_username())
+        audit.record(self.request, None, AuditAction.PASSWORD_CHANGED, actor=self.request.user)
         return response

@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from billing.models import AuditAction
+from billing.team import audit
+from billing.team.permissions import can_in, forbidden, requires
 from logs import search
 from logs.listing.filters import DEFAULT_SORT, GenerationFilter
 from logs.listing.reads import neighbours, reading
@@ -73,7 +75,7 @@ def _search_marks(request):
         return None
 
 
-@login_required
+@requires("read_logs")
 def generation_detail(request, generation_id):
     generation = _generation_for(request, generation_id)
     params = DetailParams(request.GET)
@@ -98,14 +100,22 @@ def generation_detail(request, generation_id):
             # Pretty mode marks what the list's search found (logs_extras' marked filters).
             section.conversation.search_query = marks
             section.conversation.raw_text = raw_text
-    context = {"generation": generation, "view": view, "sections": sections, "raw_text": raw_text}
+    # Raw downloads and Copy as cURL hand out the request as sent: viewers may not.
+    may_download = can_in(request.user, generation.account, "download")
+    context = {
+        "generation": generation,
+        "view": view,
+        "sections": sections,
+        "raw_text": raw_text,
+        "may_download": may_download,
+    }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "logs/detail.html#conversation", context)
     raw_metadata = dumps(to_raw_metadata(generation), indent=2)
     newer, older, list_query = _neighbours(request, generation)
     user_request = stages.get(Stage.USER_REQUEST)
     curl = None
-    if user_request is not None and not user_request.truncated:
+    if may_download and user_request is not None and not user_request.truncated:
         curl = build_curl(user_request.headers, user_request.head, user_request.body_format)
     context.update(
         raw_metadata=raw_metadata,
@@ -121,12 +131,23 @@ def generation_detail(request, generation_id):
     return render(request, "logs/detail.html", context)
 
 
-@login_required
+@requires("read_logs")
 def stage_raw(request, generation_id, stage):
     if stage not in Stage.values:
         raise Http404("unknown stage")
     generation = _generation_for(request, generation_id)
+    # The generation may be in another of the user's accounts than the current one: the
+    # role that counts is the one there.
+    if not can_in(request.user, generation.account, "download"):
+        return forbidden(request)
     payload = get_object_or_404(StagePayload.objects.of(generation), stage=stage)
+    audit.record(
+        request,
+        generation.account,
+        AuditAction.STAGE_DOWNLOADED,
+        generation.generation_id,
+        stage=stage,
+    )
     is_json = payload.body_format == StagePayload.BodyFormat.JSON
     response = HttpResponse(
         payload.body,

@@ -1,11 +1,13 @@
 import csv
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from billing.accounts import current_account
+from billing.models import AuditAction
+from billing.team import audit
+from billing.team.permissions import requires
 from logs import search
 from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
@@ -19,7 +21,7 @@ from .state import ListState
 from .summary import summarize
 
 
-@login_required
+@requires("read_logs")
 def generation_list(request):
     # The filter bar sent without JavaScript carries every field, most of them empty: one
     # redirect gives the page its short URL, the one to bookmark and share (htmx's requests
@@ -132,7 +134,7 @@ class _Echo:
         return value
 
 
-@login_required
+@requires("download")
 def export_csv(request):
     """The list's current filters as CSV, streamed: rows are read in keyset chunks and
     written as they come, so memory stays flat at a million rows."""
@@ -148,6 +150,8 @@ def export_csv(request):
             f"Invalid filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
         )
     state = ListState(filterset)
+    filters = {name: query.getlist(name) for name in query if any(query.getlist(name))}
+    audit.record(request, account, AuditAction.EXPORT, format="csv", filters=filters)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in csv_rows(state.qs, state.order)),

@@ -311,7 +311,7 @@ def test_another_accounts_credits_and_charges_are_never_shown(owner_client, acco
 
 def test_a_member_of_two_accounts_sees_the_one_selected(owner_client, owner):
     other = Account.objects.create(external_id="2533ACzzSECOND000001", name="Second")
-    Membership.objects.create(user=owner, account=other)
+    Membership.objects.create(user=owner, account=other, role="owner")
     credit(other, "reward", "3", note="second-account-note")
     assert "second-account-note" not in owner_client.get("/billing/").content.decode()
     owner_client.post("/accounts/switch/", {"account": other.external_id, "next": "/billing/"})

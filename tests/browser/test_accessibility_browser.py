@@ -86,7 +86,7 @@ def busy_account(prices, owner, account_a):
     """The owner in two accounts (so the header shows the switcher), a generation with every
     stage captured and the longest id and model name, rows of several models, and a ledger."""
     second = Account.objects.create(external_id="2533ACzzSECOND000001", name=SECOND_NAME)
-    Membership.objects.create(user=owner, account=second)
+    Membership.objects.create(user=owner, account=second, role="owner")
     credit(account_a, "reward", "0.01", note="Welcome credit for trying the console")
     credit(account_a, "purchased", "25.00", note="Invoice INV-2025-000123456789 paid by card")
 

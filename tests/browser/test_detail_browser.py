@@ -202,7 +202,9 @@ def two_accounts(prices, owner, outsider):
 
     Account.objects.filter(external_id=ACCOUNT_A).update(name="Alpha")
     Account.objects.filter(external_id=ACCOUNT_B).update(name="Beta")
-    Membership.objects.create(user=owner, account=Account.objects.get(external_id=ACCOUNT_B))
+    Membership.objects.create(
+        user=owner, account=Account.objects.get(external_id=ACCOUNT_B), role="owner"
+    )
     store(
         make_record(generationId="IN-A"),
         make_record(generationId="IN-B", accountId=ACCOUNT_B, apiKeyId=KEY_B),

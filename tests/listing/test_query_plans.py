@@ -158,7 +158,7 @@ def bulk_loaded(django_db_setup, django_db_blocker):
         _autovacuum_off()
         user = get_user_model().objects.create_user(username="planner", password="pw")
         account = Account.objects.create(external_id=ACCOUNT_A, name="Plans")
-        Membership.objects.create(user=user, account=account)
+        Membership.objects.create(user=user, account=account, role="owner")
         # Credit, so each call is drawn from a wallet and leaves a ledger line.
         credit(account, Wallet.Kind.PURCHASED, Decimal(1_000_000))
         records = list(_records(datetime.now(UTC)))

@@ -14,7 +14,9 @@ def both(owner, outsider):
     only to B."""
     Account.objects.filter(external_id=ACCOUNT_B).update(name="Beta")
     Account.objects.filter(external_id="2533AC0Q5MIe14613672").update(name="Alpha")
-    Membership.objects.create(user=owner, account=Account.objects.get(external_id=ACCOUNT_B))
+    Membership.objects.create(
+        user=owner, account=Account.objects.get(external_id=ACCOUNT_B), role="owner"
+    )
     store(
         make_record(generationId="IN-A"),
         make_record(generationId="IN-B", accountId=ACCOUNT_B, apiKeyId=KEY_B),

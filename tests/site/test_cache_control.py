@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
 # Every routed URL, by name, with what its path needs.
 SAMPLES = {
     "login": {},
+    "oidc_login": {},
+    "oidc_callback": {},
     "logout": {},
     "password_change": {},
     "password_change_done": {},
@@ -29,6 +31,18 @@ SAMPLES = {
     "logs:cost": {"generation_id": "<generation>"},
     "billing:overview": {},
     "billing:usage": {},
+    "team:members": {},
+    "team:invite": {},
+    "team:change_role": {"username": "owner"},
+    "team:remove_member": {"username": "owner"},
+    "team:revoke_invitation": {"invitation_id": "none"},
+    "team:invitation": {"token": "zl_inv_none"},
+    "team:tokens": {},
+    "team:create_personal_token": {},
+    "team:revoke_personal_token": {"token_id": "none"},
+    "team:create_ingest_token": {},
+    "team:revoke_ingest_token": {"token_id": "none"},
+    "team:audit": {},
 }
 # Shows nothing of anyone's: the API's description, the same for every visitor and meant to
 # be cached (tests/api/test_openapi.py checks its public Cache-Control).

@@ -41,7 +41,7 @@ def test_create_ingest_token_prints_the_token_last_and_stores_a_hash(client):
 
 def test_create_user_creates_the_account_and_membership():
     lines = _run("create_user", "alice", "--account", "ACCNEW01", "--password", "s3cret")
-    assert lines == ["Created user alice in new account ACCNEW01."]
+    assert lines == ["Created user alice in new account ACCNEW01 as member."]
     user = get_user_model().objects.get(username="alice")
     assert user.check_password("s3cret")
     assert Membership.objects.filter(user=user, account__external_id="ACCNEW01").exists()

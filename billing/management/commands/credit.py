@@ -2,8 +2,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.models import MONEY, Account, LedgerEntry, Wallet
+from billing.models import MONEY, Account, AuditAction, LedgerEntry, Wallet
 from billing.settlement import credit
+from billing.team import audit
 
 NOTE_MAX = LedgerEntry._meta.get_field("note").max_length
 PLACES = MONEY["decimal_places"]
@@ -61,6 +62,15 @@ class Command(BaseCommand):
             entry = credit(account, wallet, value, note=note)
         except ValueError as exc:
             raise CommandError(f"AMOUNT: {exc}") from None
+        audit.record(
+            None,
+            account,
+            AuditAction.CREDIT_ADDED,
+            Wallet.Kind(wallet).label,
+            amount=value,
+            note=note,
+            via="command",
+        )
         self.stdout.write(
             f"Credited {money(value)} to {Wallet.Kind(wallet).label} of {account.external_id}; "
             f"balance {money(entry.balance_after)}"

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.models import Account
+from billing.models import Account, AuditAction
+from billing.team import audit
 
 
 class Command(BaseCommand):
@@ -28,6 +29,15 @@ class Command(BaseCommand):
             return
         account.plan = plan
         account.save(update_fields=["plan"])
+        audit.record(
+            None,
+            account,
+            AuditAction.PLAN_CHANGED,
+            account.external_id,
+            old=before,
+            new=plan,
+            via="command",
+        )
         self.stdout.write(
             f"Account {account.external_id} is now on {account.get_plan_display()} (was {before})."
         )

@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from billing.models import Account, LedgerEntry, Membership, Wallet
+from billing.models import Account, LedgerEntry, Membership, Role, Wallet
 from billing.rating import PriceBook
 from billing.settlement import credit
 from demo.catalog import ACCOUNTS
@@ -177,7 +177,9 @@ class Command(BaseCommand):
                 ApiKey.objects.update_or_create(
                     external_id=key.external_id, defaults={"account": account, "name": key.name}
                 )
-            Membership.objects.get_or_create(user=user, account=account)
+            Membership.objects.get_or_create(
+                user=user, account=account, defaults={"role": Role.OWNER}
+            )
             if account.plan == Account.Plan.PAY_AS_YOU_GO:
                 _fund(account, count, funded_at)
 

@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.models import AuditAction
+from billing.team import audit
 from logs.models import ApiToken
 
 
@@ -16,6 +18,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"username: no user {username!r}")
         token, raw = ApiToken.issue(user=user, name=name)
+        # The token is the user's: one entry in each of the user's accounts.
+        audit.record(None, None, AuditAction.TOKEN_CREATED, token, actor=user, kind="personal")
         self.stdout.write(
             f"Created API token {token.name!r} for {username} ({token.hint}…). "
             "It is not shown again:"

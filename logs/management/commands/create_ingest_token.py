@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.models import Account
+from billing.models import Account, AuditAction
+from billing.team import audit
 from logs.models import IngestToken
 from logs.record.values import ID_RE
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             )
             token, raw = IngestToken.issue(name=name or "otlp", account=owner)
             where = f" for account {owner.external_id}"
+        audit.record(None, token.account, AuditAction.TOKEN_CREATED, token, kind="ingest")
         self.stdout.write(
             f"Created ingest token {token.name!r} ({token.hint}…){where}. "
             "Send it as Authorization: Bearer <token>; it is not shown again:"

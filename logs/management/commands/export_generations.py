@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.models import Account
+from billing.models import Account, AuditAction
+from billing.team import audit
 from logs import search
 from logs.listing.exports import export_records
 from logs.listing.filters import (
@@ -64,6 +65,18 @@ class Command(BaseCommand):
                 generations = search.apply(
                     generations, query, acc.pk, window["--from"], window["--to"]
                 ).queryset
+        filters = {
+            name: value
+            for name, value in (
+                ("from", start),
+                ("to", end),
+                ("q", options["q"]),
+                ("sort", sort if sort != DEFAULT_SORT else None),
+                *((param, options[param]) for param in numeric_fields()),
+            )
+            if value is not None
+        }
+        audit.record(None, acc, AuditAction.EXPORT, format="jsonl", filters=filters)
         count = 0
         for record in export_records(generations, sort_order(sort)):
             self.stdout.write(dumps(record))
