@@ -160,7 +160,7 @@ def stage_raw(request, generation_id, stage):
     return response
 
 
-@login_required
+@requires("read_logs")
 def cost(request, generation_id):
     """A generation's cost popover, as its row on the list shows it: what app.js fills in
     when the popover of a row brought in live is first opened (live rows come without their
