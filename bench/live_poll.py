@@ -84,14 +84,16 @@ def _new_records(count, account, key, model, provider, spread=timedelta(seconds=
     return records
 
 
-def _fill(account):
+def _fill(account, usual=None):
     """Stores the account's usual traffic of the last LOOKBACK (keys, models as the demo
     mixes them), so that each poll walks as many index entries as it would in production:
-    its rate over the day before its newest generation, counted off the time index."""
+    `usual` generations, or its rate over the day before its newest generation, counted off
+    the time index."""
     rows = Generation.objects.filter(account=account)
-    newest = rows.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
-    day = rows.filter(created_at__gt=newest - timedelta(days=1), created_at__lte=newest)
-    usual = round(day.count() * LOOKBACK / timedelta(days=1))
+    if usual is None:
+        newest = rows.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
+        day = rows.filter(created_at__gt=newest - timedelta(days=1), created_at__lte=newest)
+        usual = round(day.count() * LOOKBACK / timedelta(days=1))
     recent = rows.filter(created_at__gte=timezone.now() - LOOKBACK).count()
     count = max(0, usual - recent)  # a run just before stored some already
     keys = list(account.api_keys.order_by("external_id").values_list("external_id", flat=True))
@@ -107,6 +109,9 @@ def main():
     parser = page_bench_arguments(__doc__)
     parser.add_argument("--new", type=int, default=3, help="generations per non-empty poll")
     parser.add_argument("--no-fill", action="store_true", help="store no traffic first")
+    parser.add_argument(
+        "--recent", type=int, help="store traffic until the last LOOKBACK holds this many"
+    )
     parser.set_defaults(runs=21)
     args = parser.parse_args()
     account, client = log_in(args.user)
@@ -122,7 +127,7 @@ def main():
         (f"api_key={key}", {"api_key": key}),
         ("cost_min=0", {"cost_min": "0"}),
     ]
-    filled = 0 if args.no_fill else _fill(account)
+    filled = 0 if args.no_fill else _fill(account, args.recent)
     total = Generation.objects.filter(account=account).count()
     recent = Generation.objects.filter(account=account, created_at__gte=timezone.now() - LOOKBACK)
     print(f"stored {filled:,} first: {recent.count():,} of the account's in the last {LOOKBACK}")

@@ -119,14 +119,41 @@ class PriceBook:
             return None
         key = (version.pk, model_slug)
         if key not in self._prices:
-            self._prices[key] = (
-                ModelPrice.objects.select_related("price_version")
-                .prefetch_related("rates")
-                .filter(price_version=version, model_slug=model_slug)
-                .first()
-            )
+            self._prices[key] = _price_with_rates(version, model_slug)
         return self._prices[key]
 
     def rate(self, model_slug, fee_tokens, at=None):
         model_price = self.price(model_slug, at)
         return None if model_price is None else rate_with_price(model_price, fee_tokens)
+
+
+def _price_with_rates(version, model_slug):
+    """The model's price in this version with its rates, or None: one query of plain rows
+    (the price joined to its rates), its rating terms kept on it as rate_with_price keeps
+    them. A PriceBook is made per batch, and the ORM's select_related and prefetch of every
+    model a batch names were a share of an OTLP export's time (bench/README.md)."""
+    rows = ModelPrice.objects.filter(price_version=version, model_slug=model_slug).values_list(
+        "pk", "model_name", "provider_slug", "service_code", "discount_rate",
+        "rates__fee_item_code", "rates__rate",
+    )  # fmt: skip
+    rows = list(rows)
+    if not rows:
+        return None
+    pk, model_name, provider_slug, service_code, discount_rate = rows[0][:5]
+    price = ModelPrice(
+        pk=pk,
+        price_version=version,
+        model_slug=model_slug,
+        model_name=model_name,
+        provider_slug=provider_slug,
+        service_code=service_code,
+        discount_rate=discount_rate,
+    )
+    rates = {code: rate for *_, code, rate in rows if code is not None}
+    price._rating_terms = (
+        rates,
+        discount_rate or Decimal(0),
+        price.get_service_code(),
+        version.version,
+    )
+    return price

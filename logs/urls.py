@@ -9,4 +9,5 @@ urlpatterns = [
     path("export.csv", listing_views.export_csv, name="export_csv"),
     path("<str:generation_id>/", detail_views.generation_detail, name="detail"),
     path("<str:generation_id>/raw/<str:stage>", detail_views.stage_raw, name="raw"),
+    path("<str:generation_id>/cost", detail_views.cost, name="cost"),
 ]

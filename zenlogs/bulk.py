@@ -3,6 +3,8 @@ times faster than INSERT with bound parameters for thousands of rows; SQLite tak
 through executemany. Rows are tuples of Python values in `field_names` order (JSON fields as
 Python objects); each backend's adaptation happens here."""
 
+import functools
+
 import msgspec
 import psycopg
 from django.db import connection, transaction
@@ -34,8 +36,10 @@ _BINARY_TYPES = {
 }
 
 
+@functools.cache
 def _binary_types(fields):
-    """psycopg type names for binary COPY into these fields, or None if one is not known."""
+    """psycopg type names for binary COPY into these fields (a tuple), or None if one is not
+    known. Remembered: asking each field its database type took milliseconds a COPY."""
     types = []
     for field in fields:
         db_type = (field.db_type(connection) or "").split("(")[0].strip()
@@ -66,7 +70,7 @@ def _copy_in(cursor, table, fields, rows):
     """COPY rows into table: binary where every column type is known, else text."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    types = _binary_types(fields)
+    types = _binary_types(tuple(fields))
     sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
     if types is not None:
         sql += " (FORMAT BINARY)"
@@ -199,6 +203,12 @@ def next_ids(model, count):
     return list(range(top + 1, top + 1 + count))
 
 
+# Up to this many rows an upsert is one INSERT ... VALUES statement; past it, a COPY into a
+# temporary table and one INSERT ... SELECT (four statements, but no query text the size of
+# the rows). A batch's rollup rows are usually a few dozen.
+_VALUES_ROWS = 500
+
+
 def upsert_adding(model, key_names, sum_names, rows):
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET s = s + excluded.s for each sum column:
     concurrent writers add to a row instead of overwriting each other. Rows must be unique
@@ -214,7 +224,7 @@ def upsert_adding(model, key_names, sum_names, rows):
     sums = [quote(model._meta.get_field(n).column) for n in sum_names]
     update = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) > _VALUES_ROWS:
             staging = f"_upsert_{model._meta.db_table}"
             _staged(cursor, model, fields, rows, staging)
             cursor.execute(

@@ -39,26 +39,31 @@ def index_order(using):
     how many rows a read's conditions leave, for a condition no index serves above all (a
     range of costs); whenever its guess falls below the LIMIT it reads the whole window and
     sorts it instead, however many rows in fact match. SET LOCAL lasts to the end of the
-    outermost transaction, a caller's included, so the settings are put back on the way out."""
+    outermost transaction, a caller's included, so inside a caller's transaction the settings
+    are put back on the way out. Outside one, the transaction opened here ends with the read
+    and takes them along: three round trips fewer (a live poll's cost_min,
+    bench/README.md "Live list polls at 10M")."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('enable_sort'), current_setting('jit')")
-            previous = cursor.fetchone()
-            cursor.execute("SET LOCAL enable_sort = off")
-            # A plan that sorts all the same now costs ten billion, far past jit_above_cost:
-            # PostgreSQL would compile it to machine code first, which takes far longer than
-            # the read itself (bench/README.md).
-            cursor.execute("SET LOCAL jit = off")
+            if not outermost:
+                cursor.execute("SELECT current_setting('enable_sort'), current_setting('jit')")
+                previous = cursor.fetchone()
+            # jit too: a plan that sorts all the same now costs ten billion, far past
+            # jit_above_cost: PostgreSQL would compile it to machine code first, which takes
+            # far longer than the read itself (bench/README.md).
+            cursor.execute("SET LOCAL enable_sort = off; SET LOCAL jit = off")
         yield
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('enable_sort', %s, true), set_config('jit', %s, true)",
-                previous,
-            )
+        if not outermost:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('enable_sort', %s, true), set_config('jit', %s, true)",
+                    previous,
+                )
 
 
 class Row(models.Func):

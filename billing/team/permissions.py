@@ -8,7 +8,7 @@ import functools
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
-from ..accounts import current_account
+from ..accounts import current_membership
 from ..models import ROLE_RANKS, Account, Membership, Role
 
 # The least role that may, per capability.
@@ -36,12 +36,7 @@ def role_allows(role, capability):
 
 def membership(request):
     """The signed-in user's membership of the current account (404 without one)."""
-    if not hasattr(request, "_membership"):
-        account = current_account(request)
-        request._membership = Membership.objects.select_related("account").get(
-            user=request.user, account=account
-        )
-    return request._membership
+    return current_membership(request)
 
 
 def can(request, capability):

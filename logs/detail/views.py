@@ -159,3 +159,13 @@ def stage_raw(request, generation_id, stage):
         f'attachment; filename="{generation.generation_id}-{stage}.{extension}"'
     )
     return response
+
+
+@requires("read_logs")
+def cost(request, generation_id):
+    """A generation's cost popover, as its row on the list shows it: what app.js fills in
+    when the popover of a row brought in live is first opened (live rows come without their
+    ratings, to keep a poll cheap: logs.listing.live)."""
+    generation = _generation_for(request, generation_id)
+    context = {"g": generation, "account": generation.account}
+    return render(request, "logs/_cost_popover.html", context)

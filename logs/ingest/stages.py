@@ -114,7 +114,10 @@ def _stage(key, headers, body, limits, *, raw):
     elif isinstance(body, str):
         text, body_format = redact_text(body), StagePayload.BodyFormat.TEXT
     else:
-        text, body_format = _body_text(redact_value(body)), StagePayload.BodyFormat.JSON
+        encoded = _body_bytes(body)
+        return _stored(
+            key, headers, encoded.decode(), encoded, StagePayload.BodyFormat.JSON, limits
+        )
     return _stored(key, headers, text, text.encode(), body_format, limits)
 
 
@@ -127,6 +130,18 @@ def _stored(key, headers, text, encoded, body_format, limits):
         text = encoded[:limit].decode(errors="ignore")
     headers = redact_headers(headers, secret)
     return StageInput(key, headers, text, encoded, body_format, size, truncated)
+
+
+def _body_bytes(value):
+    """A parsed body, redacted, as the UTF-8 of the text we store. Written out first and
+    looked at as text: walking it string by string is the slow way to find no secret."""
+    try:
+        encoded = msgspec.json.format(_BODY.encode(value), indent=0)
+    except (TypeError, ValueError, OverflowError):
+        return _body_text(redact_value(value)).encode()
+    if might_hold_secret(encoded):
+        return _body_text(redact_value(value)).encode()
+    return encoded
 
 
 def _body_text(value):

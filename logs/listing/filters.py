@@ -158,12 +158,15 @@ class SearchField(forms.CharField):
             raise forms.ValidationError(str(error)) from None
 
 
-def numeric_fields():
-    """{param: form field} for each NAME_min and NAME_max: Decimals for money and throughput
-    (never floats), whole numbers for tokens and milliseconds, none negative."""
+def numeric_fields(given=None):
+    """{param: form field} for each NAME_min and NAME_max (those in `given` only, when it is
+    not None): Decimals for money and throughput (never floats), whole numbers for tokens and
+    milliseconds, none negative."""
     fields = {}
     for name, (_column, label, kind) in NUMERIC_FILTERS.items():
         for end in ("min", "max"):
+            if given is not None and f"{name}_{end}" not in given:
+                continue
             if kind == "decimal":
                 field = forms.DecimalField(
                     required=False,
@@ -246,58 +249,86 @@ class GenerationFilter(django_filters.FilterSet):
         model = Generation
         fields: list = []
 
-    def __init__(self, data=None, *args, account, every_choice=True, **kwargs):
-        """every_choice=False reads only the choices the data names: a live poll shows no
-        dropdowns, so it checks the values given and reads none when none are given (two
-        of an empty poll's six queries, bench/README.md "Live list polls at 10M")."""
+    def __init__(self, data=None, *args, account, given_only=False, **kwargs):
+        """given_only=True builds and checks only the parameters the data gives (a parameter
+        left out filters nothing) and reads only the dropdown choices it names, none when it
+        names none: a live poll shows no form, and the form of every field with its choices,
+        built and copied for each request, was a third of an empty poll's time
+        (bench/README.md "Live list polls at 10M")."""
         self.account = account
         if data is not None and not data.get("range"):
             # The default window is part of the state the form shows, so it is selected.
             data = data.copy()
             data["range"] = DEFAULT_RANGE
+        if given_only:
+            self.base_filters = {n: f for n, f in self.base_filters.items() if n in data}
         super().__init__(data, *args, **kwargs)
         form_fields = self.form.fields
         form_fields["range"].required = False
-        form_fields["page_size"] = forms.IntegerField(
-            required=False, min_value=1, max_value=MAX_PAGE_SIZE, label=_("Page size")
-        )
-        form_fields["sort"] = forms.ChoiceField(
-            choices=list(SORTS.items()), required=False, label=_("Sort")
-        )
+        # The numeric ones built only when given: a dozen, the largest share of the form.
+        extra = {
+            **self._extra_fields(data),
+            **numeric_fields(data if given_only else None),
+            **live.fields(),
+        }
+        if given_only:
+            extra = {name: field for name, field in extra.items() if name in data}
+        form_fields.update(extra)
+        facets = {kind: [] for kind in Facet.Kind.values}
+        for kind, value in self._facets(data, given_only):
+            facets[kind].append((value, value))
+        keys = self._api_keys(data, given_only)
+        for kind, choices in facets.items():
+            if kind in form_fields:
+                form_fields[kind].choices = choices
+        if "api_key" in form_fields:
+            form_fields["api_key"].choices = [
+                (
+                    key.external_id,
+                    f"{key.name} ({key.external_id})"
+                    if key.name != key.external_id
+                    else key.external_id,
+                )
+                for key in keys
+            ]
+        self._api_key_ids = {key.external_id: key.pk for key in keys}
+
+    @staticmethod
+    def _extra_fields(data):
+        """The form's fields besides the declared filters', the numeric and the live ones."""
         # The cursor holds a value of the sort's column; an unknown sort is an error of its
         # own, and the cursor is then read as created_at's.
         sort = (data or {}).get("sort") or DEFAULT_SORT
         sort_field = Generation._meta.get_field(sort_order(sort).column) if sort in SORTS else None
-        form_fields["cursor"] = CursorField(required=False, max_length=64, sort_field=sort_field)
-        form_fields["from"] = DateTimeInput(required=False, label=_("From"))
-        form_fields["to"] = DateTimeInput(required=False, label=_("To"))
-        form_fields["q"] = SearchField()
-        form_fields.update(numeric_fields())
-        form_fields.update(live.fields())
-        facets = {kind: [] for kind in Facet.Kind.values}
-        facet_rows = Facet.objects.filter(account=account).order_by("kind", "value")
-        keys = ApiKey.objects.filter(account=account).order_by("name", "external_id")
-        if not every_choice:
+        return {
+            "page_size": forms.IntegerField(
+                required=False, min_value=1, max_value=MAX_PAGE_SIZE, label=_("Page size")
+            ),
+            "sort": forms.ChoiceField(choices=list(SORTS.items()), required=False, label=_("Sort")),
+            "cursor": CursorField(required=False, max_length=64, sort_field=sort_field),
+            "from": DateTimeInput(required=False, label=_("From")),
+            "to": DateTimeInput(required=False, label=_("To")),
+            "q": SearchField(),
+        }
+
+    def _facets(self, data, given_only):
+        """(kind, value) of the model, provider and finish reason choices."""
+        rows = Facet.objects.filter(account=self.account).order_by("kind", "value")
+        if given_only:
             given = _given(data, Facet.Kind.values)
-            facet_rows = facet_rows.filter(value__in=given) if given else facet_rows.none()
-            given_keys = _given(data, ["api_key"])
-            keys = keys.filter(external_id__in=given_keys) if given_keys else keys.none()
-        for kind, value in facet_rows.values_list("kind", "value"):
-            facets[kind].append((value, value))
-        form_fields["model"].choices = facets["model"]
-        form_fields["provider"].choices = facets["provider"]
-        form_fields["finish_reason"].choices = facets["finish_reason"]
-        keys = list(keys)
-        form_fields["api_key"].choices = [
-            (
-                key.external_id,
-                f"{key.name} ({key.external_id})"
-                if key.name != key.external_id
-                else key.external_id,
-            )
-            for key in keys
-        ]
-        self._api_key_ids = {key.external_id: key.pk for key in keys}
+            if not given:
+                return []
+            rows = rows.filter(value__in=given)
+        return rows.values_list("kind", "value")
+
+    def _api_keys(self, data, given_only):
+        keys = ApiKey.objects.filter(account=self.account).order_by("name", "external_id")
+        if given_only:
+            given = _given(data, ["api_key"])
+            if not given:
+                return []
+            keys = keys.filter(external_id__in=given)
+        return list(keys)
 
     def _noop(self, queryset, name, value):
         return queryset
@@ -331,7 +362,8 @@ class GenerationFilter(django_filters.FilterSet):
     def _dimensions(self, queryset):
         data = self.form.cleaned_data
         for name in ("api_key", "provider", "model", "finish_reason"):
-            queryset = self.filters[name].filter(queryset, data.get(name))
+            if name in self.filters:  # not when given_only left it out
+                queryset = self.filters[name].filter(queryset, data.get(name))
         return queryset
 
     def unwindowed_qs(self):

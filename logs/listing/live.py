@@ -35,7 +35,7 @@ from django.db.models import Case, Max, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from logs import search
-from logs.models import FAILED, Generation
+from logs.models import FAILED, Generation, is_failed
 from zenlogs.keyset import Cursor, index_order
 
 from .histogram import _EpochSeconds
@@ -60,6 +60,7 @@ _DECIMAL_FIELDS = ("cost", "throughput_sum")
 # As sums_text writes them: plain digits, so no exponent can make a figure too wide to show.
 _WHOLE = re.compile(r"-?\d{1,30}")
 _DECIMAL = re.compile(r"-?\d{1,40}(?:\.\d{1,30})?")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class AfterField(forms.CharField):
@@ -167,7 +168,7 @@ def poll(state, after, shown, cap):
     """The Poll of the list in `state` since `after` (an AfterField cursor), `shown` being the
     strip's figures on the page (a Summary, or None when it sent none)."""
     rows = new_rows(state, after)
-    # Both reads take the rows from the floor on off the list's own index, the id checked in
+    # The rows read take them from the floor on off the list's own index, the id checked in
     # the index. A numeric bound or a search is checked row by row, and for cost_min
     # PostgreSQL gathered the bound's matches off the cost index instead, every row of the
     # day for a handful of new ones: with sorts ruled out it walks the time index newest
@@ -175,19 +176,52 @@ def poll(state, after, shown, cap):
     # such choice, and the settings' round trips are left out of every poll.
     walked = state.numeric_filtered or state.search_query is not None
     with index_order(rows.db) if walked else contextlib.nullcontext():
-        seconds, newest, delta = _per_second(rows)
-        requests = sum(n for _, n, _ in seconds)
-        overflow = requests > cap
-        listed = []
-        if requests and not overflow:
-            listed = rows.for_list().select_related("charge").with_rating().newest_first()
-            listed = list(listed[:cap])
+        # One read for the rows and their sums: up to a page of them is what nearly every
+        # poll finds, and summing them here saves a second round trip and its compiling
+        # (bench/README.md, "Live list polls at 10M"). Without their ratings and charges:
+        # a live row's cost popover is read when it is opened (logs.detail.views.cost).
+        listed = list(rows.for_list().newest_first()[: cap + 1])
+        if len(listed) <= cap:
+            seconds, newest, delta = _summed(listed)
+        else:
+            listed = []
+            seconds, newest, delta = _per_second(rows)
+    requests = sum(n for _, n, _ in seconds)
     summary = shown
     if summary is not None and delta is not None:
         for name in SUM_FIELDS:
             setattr(summary, name, getattr(summary, name) + getattr(delta, name))
     following = _position(max(after.created_at, state.now - LOOKBACK), max(after.pk, newest))
-    return Poll(listed, summary, seconds, following, requests, overflow)
+    return Poll(listed, summary, seconds, following, requests, overflow=requests > cap)
+
+
+def _summed(rows):
+    """([(second, requests, failed)], highest id, Summary) of rows read, as _per_second sums
+    them in the database."""
+    per_second = {}
+    for row in rows:
+        at = (row.created_at - _EPOCH) // dt.timedelta(seconds=1)
+        counts = per_second.setdefault(at, [0, 0])
+        counts[0] += 1
+        counts[1] += is_failed(row.cancelled, row.finish_reason)
+    delta = sample_summary(
+        [
+            (
+                1,
+                row.input_tokens,
+                row.output_tokens,
+                row.bill_amount,
+                row.first_token_latency_ms,
+                row.first_token_latency_ms is not None,
+                row.throughput,
+                row.throughput is not None,
+            )
+            for row in rows
+        ],
+        exact=True,
+    )
+    seconds = [(at, n, failed) for at, (n, failed) in sorted(per_second.items())]
+    return seconds, max((row.pk for row in rows), default=0), delta
 
 
 def _per_second(rows):

@@ -32,10 +32,10 @@ def generation_list(request):
         return HttpResponseRedirect(f"{request.path}?{short}" if short else request.path)
     account = current_account(request)
     generations = Generation.objects.for_account(account)
-    # A live poll renders no dropdowns: it reads only the choices its query names.
+    # A live poll renders no form: it checks only the parameters it is given.
     polling = bool(request.htmx and request.GET.get("after"))
     filterset = GenerationFilter(
-        request.GET, account=account, queryset=generations, every_choice=not polling
+        request.GET, account=account, queryset=generations, given_only=polling
     )
     valid = filterset.is_valid()
     state = ListState(filterset)

@@ -110,12 +110,25 @@ def _utc(ns):
 def _plain(value):
     """An attribute value as the record's JSON keeps it: integers past 2**53 and
     non-finite floats as text, finite floats as exact decimals."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    # By exact type first: this runs for every attribute and message part of every span,
+    # and an isinstance chain cost more than the rest of the mapping.
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
+    if kind is int:
+        return value if -MAX_INT <= value <= MAX_INT else str(value)
+    if kind is float:
+        return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int):
-        return value if -MAX_INT <= value <= MAX_INT else str(value)
+        return _plain(int(value))
     if isinstance(value, float):
-        return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+        return _plain(float(value))
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

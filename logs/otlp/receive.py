@@ -25,7 +25,7 @@ from logs.ingest import CREATED, REJECTED, ingest
 from logs.ingest.attach import attach_stages
 from logs.ingest.redact import redact_text
 from logs.models import ApiKey, PendingOtelLog
-from logs.record.codec import replace_unstorable
+from logs.record.codec import JSONDepthError, check_depth, replace_unstorable
 
 from .mapping import (
     Refused,
@@ -41,8 +41,6 @@ from .mapping import (
 )
 
 _ENCODE = msgspec.json.Encoder(decimal_format="number")
-# The record's own limits and checks apply to what a span becomes: it goes in as the JSON
-# a gateway would have sent.
 
 
 @dataclass
@@ -96,12 +94,16 @@ def receive_spans(account, spans):
                 reason = finish_reason_of(conversation)
                 if reason:
                     record["finishReason"] = record["nativeFinishReason"] = reason
-    outcomes = ingest(
-        [_ENCODE.encode(r) for r in records],
-        price_book=price_book,
-        account_id=account.external_id,
-        charge=False,
-    )
+    parsed = []
+    for record in records:
+        try:
+            parsed.append(as_parsed(record))
+        except JSONDepthError as exc:
+            result.refuse(f"span {record['otelSpan']['spanId']}", f"(record) {exc}")
+    records = parsed
+    if not records:
+        return result
+    outcomes = ingest(records, price_book=price_book, account_id=account.external_id, charge=False)
     bare, kept = [], set()
     for record, outcome in zip(records, outcomes, strict=True):
         if outcome.status == REJECTED:
@@ -124,6 +126,26 @@ def receive_spans(account, spans):
     if taken:
         PendingOtelLog.objects.filter(account=account, generation_id__in=taken).delete()
     return result
+
+
+def as_parsed(record):
+    """The record as ingest() takes a parsed one: what the JSON codec (logs.record.codec.loads)
+    would have made of its text, so that every check and limit of the record applies to what
+    a span becomes, without writing it out as JSON only to read it back. Its strings made
+    storable (NUL and lone surrogates, from a protobuf string or a message's JSON escapes,
+    become U+FFFD) and its nesting held to INGEST_MAX_DEPTH (JSONDepthError). One encode of
+    the record, in C, tells whether either needs a look: the raw reader's own tests."""
+    try:
+        text = _ENCODE.encode(record)
+    except UnicodeEncodeError:  # a lone surrogate
+        record, text = replace_unstorable(record), None
+    else:
+        if b"\\u0000" in text:
+            record = replace_unstorable(record)
+    if text is None or text.count(b"{") + text.count(b"[") > settings.INGEST_MAX_DEPTH:
+        # Only a record with more brackets than the limit can be nested past it.
+        check_depth(record)
+    return record
 
 
 def _name_keys(account, names):

@@ -40,6 +40,26 @@
     });
     if (trigger) { trigger.parentElement.classList.toggle("open"); }
   });
+  // A row brought in live has its cost popover's body at data-pop-src (logs/listing/live.py):
+  // it is read the first time the popover opens, by hover, focus or tap.
+  function popLoad(event) {
+    var pop = event.target.closest && event.target.closest(".pop");
+    var panel = pop && pop.querySelector(".pop-panel[data-pop-src]");
+    if (!panel) { return; }
+    var src = panel.getAttribute("data-pop-src");
+    panel.removeAttribute("data-pop-src");
+    fetch(src, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      })
+      .then(function (text) { panel.innerHTML = text; })
+      .catch(function () {
+        panel.setAttribute("data-pop-src", src);  // asked again the next time it opens
+        panel.querySelector(".pop-note").textContent = "The billing details could not be read; open Details for them.";
+      });
+  }
+  ["mouseover", "focusin", "click"].forEach(function (kind) { document.addEventListener(kind, popLoad); });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll(".pop.open").forEach(function (pop) { pop.classList.remove("open"); });

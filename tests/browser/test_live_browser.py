@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import make_record, store
 
@@ -62,6 +63,11 @@ def test_a_record_stored_while_live_appears_at_the_top_with_the_strip_and_the_la
     last_bar = page.locator("svg.histogram-chart [data-low]").last
     assert int(last_bar.get_attribute("data-requests")) == before + 1
     assert "1 request" in last_bar.locator("title").text_content()
+    # Its cost popover came without its body, read from the server when first opened.
+    page.locator("#g-LIVE-NEW").get_by_test_id("cost").hover()
+    panel = page.locator("#g-LIVE-NEW .pop-panel").nth(1)
+    expect(panel).to_contain_text("Fee item")
+    expect(panel).to_contain_text("completion")
     # Once: the next polls do not bring it again.
     page.wait_for_timeout(3 * POLL_MS)
     assert page.locator("#g-LIVE-NEW").count() == 1

@@ -103,6 +103,9 @@ def test_an_empty_poll_reads_no_dropdown_choices_and_checks_the_ones_given(owner
     assert "<code>model</code>" in body
     known = {"model": shown[0].model_slug, "api_key": shown[0].api_key.external_id}
     assert _ids(_poll(owner_client, known, after, sums)) == []
+    # A poll builds only the fields it is given, and checks each of them.
+    for params, name in [({"cost_min": "-1"}, "cost_min"), ({"page_size": "0"}, "page_size")]:
+        assert f"<code>{name}</code>" in _poll(owner_client, params, after, sums, status=400)
 
 
 def test_a_poll_keeps_the_filters_and_the_search(owner_client, shown):
@@ -138,6 +141,34 @@ def test_another_accounts_rows_never_come(owner_client, shown, outsider):
     )
     body = _poll(owner_client, {}, after, sums)
     assert "LIVE-THEIRS" not in body and _attr(body, "data-requests") == "0"
+
+
+def _cost_panel(body, generation_id):
+    found = re.search(rf'id="cost-{generation_id}"[^>]*>(.*?)</div>\s*</div>\s*</td>', body, re.S)
+    return " ".join(found.group(1).split())
+
+
+def test_a_live_rows_cost_popover_is_read_when_opened_from_a_url_of_the_readers_accounts(
+    owner_client, shown, outsider, client
+):
+    after, sums = _page(owner_client, {})
+    store(make_record(generationId="LIVE-POP", createdAt=_ago(seconds=1)))
+    body = _poll(owner_client, {}, after, sums)
+    assert _ids(body) == ["LIVE-POP"]
+    # Sent without its body (the rating is not read), and where to read it.
+    assert "Fee item" not in _cost_panel(body, "LIVE-POP")
+    assert _attr(body, "data-pop-src") == "/logs/LIVE-POP/cost"
+    popover = owner_client.get("/logs/LIVE-POP/cost")
+    assert popover.status_code == 200
+    # What the page itself shows in that popover.
+    page = owner_client.get("/logs/").content.decode()
+    assert "Fee item" in _cost_panel(page, "LIVE-POP")
+    assert " ".join(popover.content.decode().split()) == _cost_panel(page, "LIVE-POP")
+    # Another account's generation is not found, and nobody's without signing in.
+    store(make_record(generationId="POP-THEIRS", accountId=ACCOUNT_B, apiKeyId=KEY_B))
+    assert owner_client.get("/logs/POP-THEIRS/cost").status_code == 404
+    client.logout()
+    assert client.get("/logs/LIVE-POP/cost").status_code == 302
 
 
 def test_a_call_stored_after_a_later_one_is_still_brought_in(owner_client, shown):

@@ -30,6 +30,7 @@ SAMPLES = {
     "logs:export_csv": {},
     "logs:detail": {"generation_id": "<generation>"},
     "logs:raw": {"generation_id": "<generation>", "stage": "user_request"},
+    "logs:cost": {"generation_id": "<generation>"},
     "billing:overview": {},
     "billing:usage": {},
     "team:members": {},

@@ -41,6 +41,7 @@ RULES = {
     "logs/export.csv": "download",
     "logs/<str:generation_id>/": "read_logs",
     "logs/<str:generation_id>/raw/<str:stage>": "download",
+    "logs/<str:generation_id>/cost": "read_logs",
     "billing/": "billing",
     "billing/usage/": "read_logs",
     "settings/members/": "manage_members",
