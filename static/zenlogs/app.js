@@ -115,9 +115,9 @@
     more.querySelector("[data-more-count]").textContent = given ? " (" + given + ")" : "";
   });
 
-  // A filter dropdown closes when you click elsewhere.
+  // A filter dropdown (or the Settings menu) closes when you click elsewhere.
   document.addEventListener("click", function (event) {
-    document.querySelectorAll("details.multi[open]").forEach(function (d) {
+    document.querySelectorAll("details.multi[open], details.navmenu[open]").forEach(function (d) {
       if (!d.contains(event.target)) { d.removeAttribute("open"); }
     });
   });
@@ -411,7 +411,8 @@
   // summary that opened the one it was in.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
-    document.querySelectorAll("details.multi[open], details.more[open]").forEach(function (d) {
+    var open = "details.multi[open], details.more[open], details.navmenu[open]";
+    document.querySelectorAll(open).forEach(function (d) {
       var inside = d.contains(document.activeElement);
       d.removeAttribute("open");
       if (inside) { d.querySelector("summary").focus(); }

@@ -196,7 +196,7 @@ def test_no_page_scrolls_sideways_on_a_phone(open_page, name):
         for control in [
             header.get_by_label("Account"),
             header.get_by_text("owner", exact=True),
-            header.get_by_role("link", name="Change password"),
+            header.get_by_text("Settings", exact=True),
             header.get_by_role("button", name="Sign out"),
         ]:
             _assert_in_view(page, control)
@@ -297,7 +297,7 @@ def test_the_header_fits_in_two_lines_on_a_phone(login_page, live_server, busy_a
         header.get_by_role("link", name="Usage"),
         header.get_by_label("Account"),
         header.get_by_text(owner.username, exact=True),
-        header.get_by_role("link", name="Change password"),
+        header.get_by_text("Settings", exact=True),
         header.get_by_role("button", name="Sign out"),
     ]
     boxes = []
@@ -325,6 +325,10 @@ def test_the_header_fits_in_two_lines_on_a_phone(login_page, live_server, busy_a
     assert inner <= 2 * max(line_height, tallest) + gap, (
         f"the header is {inner}px tall, lines of {line_height}px (controls up to {tallest}px)"
     )
+    # The settings pages and the password are in the Settings menu, which opens in view.
+    header.get_by_text("Settings", exact=True).click()
+    for name in ["Members", "Tokens", "Audit log", "Change password"]:
+        _assert_in_view(page, header.get_by_role("link", name=name))
 
 
 def test_raw_metadata_spans_both_columns_and_keeps_values_whole(open_page):
