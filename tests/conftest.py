@@ -1,3 +1,4 @@
+import datetime
 import os
 
 import pytest
@@ -30,6 +31,38 @@ FIRST = ("tests/listing/test_query_plans.py", "tests/listing/test_live_query_pla
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
+
+
+# The days most tests store generations on: the last month, as the demo load and the list's
+# windows span it. Made once per session on PostgreSQL, committed.
+STANDING_DAYS = 30
+_standing = []
+
+
+@pytest.fixture(autouse=True)
+def _standing_partitions(request, django_db_blocker):
+    """On PostgreSQL ingestion makes the partitions of each day a batch touches (four
+    tables); inside a test's transaction they go with its rollback, so a fixture that stores
+    a month of history made ~160 tables for every test that used it: 2-3 s, most of those
+    tests' time. Made once, committed, they are there for every test after. Not before the
+    query plan tests (FIRST), whose plans are asserted on the tables as migrations leave them,
+    and only once some test has asked for the database."""
+    if _standing or request.node.nodeid.startswith(FIRST):
+        return
+    if "django_db_setup" not in request.fixturenames:
+        return
+    request.getfixturevalue("django_db_setup")
+    _standing.append(True)
+    with django_db_blocker.unblock():
+        if not is_postgres():
+            return
+        from django.utils import timezone
+
+        from zenlogs import partitions
+
+        today = partitions.day_of(timezone.now())
+        first = today - datetime.timedelta(days=STANDING_DAYS - 1)
+        partitions.ensure(partitions.days_between(first, today + datetime.timedelta(days=1)))
 
 
 @pytest.fixture(scope="session", autouse=True)
