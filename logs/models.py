@@ -148,6 +148,11 @@ class Generation(models.Model):
     input_cache_write = models.BigIntegerField(null=True, blank=True)
     input_cache_write_5_min = models.BigIntegerField(null=True, blank=True)
     input_cache_write_1_h = models.BigIntegerField(null=True, blank=True)
+
+    # The list's excerpt of a search's match, set on the rows of a search (logs.search). A
+    # class default: a row without one must not send the template's failed lookup through
+    # dir() of the instance, 0.02 ms a row of a live poll's 50.
+    search_excerpt = None
     internal_reasoning = models.BigIntegerField(null=True, blank=True)
     audio = models.BigIntegerField(null=True, blank=True)
     web_search = models.BigIntegerField(null=True, blank=True)

@@ -32,11 +32,11 @@ def _page(client, params):
     return _attr(body, "data-live-after"), _attr(body, "data-live-sums")
 
 
-def _poll(client, params, after, sums=None, status=200):
+def _poll(client, params, after, sums=None, status=200, **headers):
     query = {**params, "live": "1", "after": after}
     if sums is not None:
         query["sums"] = sums
-    response = client.get("/logs/", query, **HTMX)
+    response = client.get("/logs/", query, **HTMX, **headers)
     assert response.status_code == status, response.content[:500]
     return response.content.decode()
 
@@ -169,6 +169,33 @@ def test_a_live_rows_cost_popover_is_read_when_opened_from_a_url_of_the_readers_
     assert owner_client.get("/logs/POP-THEIRS/cost").status_code == 404
     client.logout()
     assert client.get("/logs/LIVE-POP/cost").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["Input tokens", "Input Tokens", "Cost (USD)", "Details", "Loading the billing"]),
+        ("zh-CN", ["输入 Token", "费用（USD）", "详情", "正在加载计费明细"]),
+    ],
+)
+def test_rows_of_a_page_and_of_a_poll_speak_the_readers_language_and_link_their_own_call(
+    owner_client, shown, language, words
+):
+    # The row's words are translated once for the loop (console.row_labels) and its links
+    # built from one reverse (console.detail_url): both still per reader and per row.
+    after, sums = _page(owner_client, {})
+    store(make_record(generationId="LIVE-WORDS:1.a_b", createdAt=_ago(seconds=1)))
+    poll = _poll(owner_client, {}, after, sums, HTTP_ACCEPT_LANGUAGE=language)
+    page = owner_client.get("/logs/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for body in (poll, page):
+        row = body[body.index('<tr id="g-LIVE-WORDS:1.a_b"') :]
+        row = row[: row.index('class="action"') + 200]  # the cost popover holds a table
+        assert '<a href="/logs/LIVE-WORDS:1.a_b/' in row
+        for word in words[:-1]:
+            assert word in row, (word, row)
+    assert 'data-pop-src="/logs/LIVE-WORDS:1.a_b/cost"' in poll
+    assert words[-1] in poll and words[-1] not in page  # the lazy popover's note: live only
+    assert owner_client.get("/logs/LIVE-WORDS:1.a_b/").status_code == 200
 
 
 def test_a_call_stored_after_a_later_one_is_still_brought_in(owner_client, shown):
