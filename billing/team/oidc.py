@@ -18,6 +18,7 @@ What is ours, on top of it:
   user_logged_in receiver as every other one is.
 """
 
+import hashlib
 import logging
 import time
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -124,6 +125,22 @@ def _free_username(email):
     return username
 
 
+def _one_admission_at_a_time(email):
+    """Holds, until the transaction ends, the right to admit this email. Two first sign-ins of
+    one person (a double click on the provider's consent, two tabs) would otherwise both find
+    no user and both make one: the second a duplicate that leaves every later sign-in of the
+    email refused as ambiguous, or a 500 on the username both picked. On PostgreSQL a
+    transaction-scoped advisory lock keyed by the email; SQLite's transactions already take
+    the write lock at BEGIN (settings: transaction_mode IMMEDIATE), one at a time."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"zenlogs oidc admit {email.lower()}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+        )
+
+
 @transaction.atomic
 def admit(request, email):
     """(user, None) for the user this verified email signs in as, or (None, reason).
@@ -132,6 +149,7 @@ def admit(request, email):
     through a pending invitation for the email (with its role), or else every account whose
     allowed email domains include the email's (as viewer); the user is made then, and only
     then, with no usable password."""
+    _one_admission_at_a_time(email)
     users = list(get_user_model().objects.filter(email__iexact=email).order_by("pk")[:2])
     if len(users) > 1:
         return None, "ambiguous"

@@ -4,12 +4,15 @@ and the settings."""
 
 import base64
 import hashlib
+import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.db import connection
 from django.test import RequestFactory
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -155,6 +158,44 @@ def test_two_users_with_one_email_are_refused(account_a):
     User.objects.create_user("one", email="twin@a.test")
     User.objects.create_user("two", email="TWIN@a.test")
     assert admit(_request(), "twin@a.test") == (None, "ambiguous")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_of_one_email_at_once_make_one_user(account_a, monkeypatch):
+    # Both callbacks arrive before either has committed: each would find no user and make
+    # one. The pause after the read holds the race open; admission takes one at a time.
+    account_a.allowed_email_domains = "acme.test"
+    account_a.save()
+    allowing = invitations.accounts_allowing
+
+    def slowly(email):
+        time.sleep(0.3)
+        return allowing(email)
+
+    monkeypatch.setattr(invitations, "accounts_allowing", slowly)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sign_in():
+        try:
+            barrier.wait()
+            results.append(admit(_request(), "kim@acme.test"))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    user = User.objects.get(email__iexact="kim@acme.test")
+    assert results == [(user, None), (user, None)]
+    assert list(Membership.objects.filter(user=user).values_list("account", "role")) == [
+        (account_a.pk, Role.VIEWER)
+    ]
 
 
 @pytest.mark.parametrize(
