@@ -105,73 +105,85 @@ def _id(raw, size, name):
     return raw.hex(), None
 
 
-def spans_from_protobuf(body, limit):
-    request = ExportTraceServiceRequest()
+def _parsed(message_class, body):
+    request = message_class()
     try:
         request.ParseFromString(body)
     except (ProtobufDecodeError, RuntimeError) as exc:
-        raise DecodeError(f"the body is not an ExportTraceServiceRequest: {exc}") from None
-    spans = []
-    for resource_spans in request.resource_spans:
-        resource = _attributes(resource_spans.resource.attributes)
-        for scope_spans in resource_spans.scope_spans:
-            scope = _scope(scope_spans.scope)
-            if len(spans) + len(scope_spans.spans) > limit:
-                raise TooManyItems("spans", limit)
-            for s in scope_spans.spans:
-                trace_id, problem = _id(s.trace_id, 16, "traceId")
-                span_id, span_problem = _id(s.span_id, 8, "spanId")
-                spans.append(
-                    Span(
-                        trace_id=trace_id or "",
-                        span_id=span_id or "",
-                        parent_span_id=s.parent_span_id.hex(),
-                        name=s.name,
-                        kind=s.kind,
-                        start_ns=s.start_time_unix_nano,
-                        end_ns=s.end_time_unix_nano,
-                        attributes=_attributes(s.attributes),
-                        events=[
-                            (e.name, e.time_unix_nano, _attributes(e.attributes)) for e in s.events
-                        ],
-                        status_code=s.status.code,
-                        status_message=s.status.message,
-                        resource=resource,
-                        scope=scope,
-                        problem=problem or span_problem,
-                    )
-                )
-    return spans
+        raise DecodeError(f"the body is not an {message_class.__name__}: {exc}") from None
+    return request
+
+
+def _scoped(groups, scopes, items, what, limit):
+    """(resource attributes, scope, item) for each item of an export: spans or log records,
+    grouped by resource, then by instrumentation scope. More than `limit` items refuse the
+    whole export, before the group that passes it is read."""
+    count = 0
+    for group in groups:
+        resource = _attributes(group.resource.attributes)
+        for scoped in getattr(group, scopes):
+            found = getattr(scoped, items)
+            count += len(found)
+            if count > limit:
+                raise TooManyItems(what, limit)
+            scope = _scope(scoped.scope)
+            for item in found:
+                yield resource, scope, item
+
+
+def spans_from_protobuf(body, limit):
+    request = _parsed(ExportTraceServiceRequest, body)
+    return [
+        _protobuf_span(s, resource, scope)
+        for resource, scope, s in _scoped(
+            request.resource_spans, "scope_spans", "spans", "spans", limit
+        )
+    ]
+
+
+def _protobuf_span(s, resource, scope):
+    trace_id, problem = _id(s.trace_id, 16, "traceId")
+    span_id, span_problem = _id(s.span_id, 8, "spanId")
+    return Span(
+        trace_id=trace_id or "",
+        span_id=span_id or "",
+        parent_span_id=s.parent_span_id.hex(),
+        name=s.name,
+        kind=s.kind,
+        start_ns=s.start_time_unix_nano,
+        end_ns=s.end_time_unix_nano,
+        attributes=_attributes(s.attributes),
+        events=[(e.name, e.time_unix_nano, _attributes(e.attributes)) for e in s.events],
+        status_code=s.status.code,
+        status_message=s.status.message,
+        resource=resource,
+        scope=scope,
+        problem=problem or span_problem,
+    )
 
 
 def logs_from_protobuf(body, limit):
-    request = ExportLogsServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except (ProtobufDecodeError, RuntimeError) as exc:
-        raise DecodeError(f"the body is not an ExportLogsServiceRequest: {exc}") from None
-    records = []
-    for resource_logs in request.resource_logs:
-        resource = _attributes(resource_logs.resource.attributes)
-        for scope_logs in resource_logs.scope_logs:
-            scope = _scope(scope_logs.scope)
-            if len(records) + len(scope_logs.log_records) > limit:
-                raise TooManyItems("log records", limit)
-            for r in scope_logs.log_records:
-                attributes = _attributes(r.attributes)
-                records.append(
-                    LogRecord(
-                        trace_id=r.trace_id.hex(),
-                        span_id=r.span_id.hex(),
-                        time_ns=r.time_unix_nano or r.observed_time_unix_nano,
-                        event_name=r.event_name or _str(attributes.get("event.name")),
-                        attributes=attributes,
-                        body=_any_value(r.body) if r.HasField("body") else None,
-                        resource=resource,
-                        scope=scope,
-                    )
-                )
-    return records
+    request = _parsed(ExportLogsServiceRequest, body)
+    return [
+        _protobuf_log_record(r, resource, scope)
+        for resource, scope, r in _scoped(
+            request.resource_logs, "scope_logs", "log_records", "log records", limit
+        )
+    ]
+
+
+def _protobuf_log_record(r, resource, scope):
+    attributes = _attributes(r.attributes)
+    return LogRecord(
+        trace_id=r.trace_id.hex(),
+        span_id=r.span_id.hex(),
+        time_ns=r.time_unix_nano or r.observed_time_unix_nano,
+        event_name=r.event_name or _str(attributes.get("event.name")),
+        attributes=attributes,
+        body=_any_value(r.body) if r.HasField("body") else None,
+        resource=resource,
+        scope=scope,
+    )
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -328,30 +340,36 @@ _KINDS = {
 _STATUS = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 
 
-def spans_from_json(body, limit):
-    data = _load_json(body)
-    spans = []
-    for i, resource_spans in enumerate(_list_at(data, "resourceSpans", "resource_spans", "")):
-        where = f"resourceSpans[{i}]."
-        if not isinstance(resource_spans, dict):
-            raise DecodeError(f"resourceSpans[{i}]: must be an object")
-        resource_obj = _obj_at(resource_spans, "resource", "resource", where)
-        resource = _json_attributes(resource_obj.get("attributes"))
-        for j, scope_spans in enumerate(
-            _list_at(resource_spans, "scopeSpans", "scope_spans", where)
-        ):
-            at = f"{where}scopeSpans[{j}]."
-            if not isinstance(scope_spans, dict):
+def _scoped_json(data, groups, scopes, items, what, limit):
+    """_scoped for OTLP/JSON: `groups`, `scopes` and `items` are a field's (camelCase,
+    snake_case) names; a value of the wrong shape is a DecodeError naming where it is."""
+    count = 0
+    for i, group in enumerate(_list_at(data, *groups, "")):
+        where = f"{groups[0]}[{i}]."
+        if not isinstance(group, dict):
+            raise DecodeError(f"{where[:-1]}: must be an object")
+        resource = _json_attributes(_obj_at(group, "resource", "resource", where).get("attributes"))
+        for j, scoped in enumerate(_list_at(group, *scopes, where)):
+            at = f"{where}{scopes[0]}[{j}]."
+            if not isinstance(scoped, dict):
                 raise DecodeError(f"{at[:-1]}: must be an object")
-            scope = _scope_json(scope_spans, at)
-            items = _list_at(scope_spans, "spans", "spans", at)
-            if len(spans) + len(items) > limit:
-                raise TooManyItems("spans", limit)
-            for k, s in enumerate(items):
-                if not isinstance(s, dict):
-                    raise DecodeError(f"{at}spans[{k}]: must be an object")
-                spans.append(_json_span(s, resource, scope))
-    return spans
+            scope = _scope_json(scoped, at)
+            found = _list_at(scoped, *items, at)
+            count += len(found)
+            if count > limit:
+                raise TooManyItems(what, limit)
+            for k, item in enumerate(found):
+                if not isinstance(item, dict):
+                    raise DecodeError(f"{at}{items[0]}[{k}]: must be an object")
+                yield resource, scope, item
+
+
+def spans_from_json(body, limit):
+    groups = ("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), ("spans", "spans")
+    return [
+        _json_span(s, resource, scope)
+        for resource, scope, s in _scoped_json(_load_json(body), *groups, "spans", limit)
+    ]
 
 
 def _json_span(s, resource, scope):
@@ -393,43 +411,32 @@ def _json_span(s, resource, scope):
 
 
 def logs_from_json(body, limit):
-    data = _load_json(body)
-    records = []
-    for i, resource_logs in enumerate(_list_at(data, "resourceLogs", "resource_logs", "")):
-        where = f"resourceLogs[{i}]."
-        if not isinstance(resource_logs, dict):
-            raise DecodeError(f"resourceLogs[{i}]: must be an object")
-        resource_obj = _obj_at(resource_logs, "resource", "resource", where)
-        resource = _json_attributes(resource_obj.get("attributes"))
-        for j, scope_logs in enumerate(_list_at(resource_logs, "scopeLogs", "scope_logs", where)):
-            at = f"{where}scopeLogs[{j}]."
-            if not isinstance(scope_logs, dict):
-                raise DecodeError(f"{at[:-1]}: must be an object")
-            scope = _scope_json(scope_logs, at)
-            items = _list_at(scope_logs, "logRecords", "log_records", at)
-            if len(records) + len(items) > limit:
-                raise TooManyItems("log records", limit)
-            for k, r in enumerate(items):
-                if not isinstance(r, dict):
-                    raise DecodeError(f"{at}logRecords[{k}]: must be an object")
-                attributes = _json_attributes(r.get("attributes"))
-                time_ns = _int(_get(r, "timeUnixNano", "time_unix_nano")) or _int(
-                    _get(r, "observedTimeUnixNano", "observed_time_unix_nano")
-                )
-                records.append(
-                    LogRecord(
-                        trace_id=_str(_get(r, "traceId", "trace_id")).lower(),
-                        span_id=_str(_get(r, "spanId", "span_id")).lower(),
-                        time_ns=time_ns or 0,
-                        event_name=_str(_get(r, "eventName", "event_name"))
-                        or _str(attributes.get("event.name")),
-                        attributes=attributes,
-                        body=_json_any(r.get("body")),
-                        resource=resource,
-                        scope=scope,
-                    )
-                )
-    return records
+    groups = (
+        ("resourceLogs", "resource_logs"),
+        ("scopeLogs", "scope_logs"),
+        ("logRecords", "log_records"),
+    )
+    return [
+        _json_log_record(r, resource, scope)
+        for resource, scope, r in _scoped_json(_load_json(body), *groups, "log records", limit)
+    ]
+
+
+def _json_log_record(r, resource, scope):
+    attributes = _json_attributes(r.get("attributes"))
+    time_ns = _int(_get(r, "timeUnixNano", "time_unix_nano")) or _int(
+        _get(r, "observedTimeUnixNano", "observed_time_unix_nano")
+    )
+    return LogRecord(
+        trace_id=_str(_get(r, "traceId", "trace_id")).lower(),
+        span_id=_str(_get(r, "spanId", "span_id")).lower(),
+        time_ns=time_ns or 0,
+        event_name=_str(_get(r, "eventName", "event_name")) or _str(attributes.get("event.name")),
+        attributes=attributes,
+        body=_json_any(r.get("body")),
+        resource=resource,
+        scope=scope,
+    )
 
 
 def _str(value):

@@ -4,6 +4,8 @@ the answers the OTLP/HTTP spec asks for, the join of a span and its log record, 
 import gzip
 import json
 
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -274,6 +276,63 @@ def test_undecodable_bodies_are_400(client, account_token):
         HTTP_AUTHORIZATION=f"Bearer {account_token}",
     )
     assert "not valid JSON" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/v1/traces", {"resourceSpans": [1]}, "resourceSpans[0]: must be an object"),
+        (
+            "/v1/traces",
+            {"resourceSpans": [{"scopeSpans": {}}]},
+            "resourceSpans[0].scopeSpans: must be an array",
+        ),
+        (
+            "/v1/traces",
+            {"resource_spans": [{"scope_spans": [{"spans": ["x"]}]}]},
+            "resourceSpans[0].scopeSpans[0].spans[0]: must be an object",
+        ),
+        ("/v1/logs", {"resourceLogs": [{"resource": 3}]}, "resourceLogs[0].resource: must be"),
+        (
+            "/v1/logs",
+            {"resourceLogs": [{"scopeLogs": [7]}]},
+            "resourceLogs[0].scopeLogs[0]: must be an object",
+        ),
+        (
+            "/v1/logs",
+            {"resourceLogs": [{"scopeLogs": [{"logRecords": [None]}]}]},
+            "resourceLogs[0].scopeLogs[0].logRecords[0]: must be an object",
+        ),
+    ],
+)
+def test_a_json_export_of_the_wrong_shape_is_a_400_naming_where(
+    client, account_token, path, body, message
+):
+    response = post_json(client, path, account_token, body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert not Generation.objects.exists() and not PendingOtelLog.objects.exists()
+
+
+def test_more_protobuf_items_than_the_limit_is_a_413_whatever_their_grouping(
+    client, account_token, settings
+):
+    # Counted across resources and scopes: two groups of one each pass a limit of one.
+    settings.INGEST_MAX_RECORDS = 1
+    traces = ExportTraceServiceRequest()
+    logs = ExportLogsServiceRequest()
+    for _ in range(2):
+        traces.resource_spans.add().scope_spans.add().spans.add().name = "chat"
+        logs.resource_logs.add().scope_logs.add().log_records.add().event_name = "x"
+    for path, request in (("/v1/traces", traces), ("/v1/logs", logs)):
+        response = client.post(
+            path,
+            request.SerializeToString(),
+            content_type="application/x-protobuf",
+            HTTP_AUTHORIZATION=f"Bearer {account_token}",
+        )
+        assert response.status_code == 413, path
+    assert not Generation.objects.exists() and not PendingOtelLog.objects.exists()
 
 
 def test_a_missing_or_unknown_token_is_401(client, db):
