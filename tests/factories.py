@@ -4,7 +4,10 @@ same ingest path the API uses."""
 import copy
 import itertools
 import json
+import threading
 from datetime import UTC, datetime, timedelta
+
+from django.db import connection
 
 from demo.records import SPEC_EXAMPLE_PATH
 from logs.ingest import ingest
@@ -78,3 +81,28 @@ def post_records(client, token, body, content_type="application/json"):
     return client.post(
         "/api/v1/generations", body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}"
     )
+
+
+def at_once(*calls):
+    """Runs each call in a thread of its own, all released together, as gunicorn's workers
+    and threads would (each thread its own database connection): their results, in the order
+    given. What any of them raised fails the test once all have ended."""
+    barrier = threading.Barrier(len(calls))
+    results, errors = [None] * len(calls), []
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - raised in the test's thread, below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [], errors
+    return results

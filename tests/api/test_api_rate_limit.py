@@ -2,7 +2,6 @@
 unrecognized (or missing) tokens get 429 with Retry-After until the minute ends; a valid
 token always goes through, and other addresses are not affected."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from logs.models import BadTokenMinute
-from tests.factories import EXAMPLE, example_record, make_record, store
+from tests.factories import EXAMPLE, at_once, example_record, make_record, store
 
 pytestmark = pytest.mark.django_db
 
@@ -158,24 +157,10 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, clock, sett
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_failures_are_all_counted(clock):
     # As gunicorn's workers and threads would: separate connections, at once.
-    barrier = threading.Barrier(4)
-    errors = []
-
     def fail_four_times():
-        try:
-            client = Client()
-            barrier.wait()
-            for _ in range(4):
-                assert _get(client, BAD).status_code == 401
-        except Exception as exc:  # noqa: BLE001
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        client = Client()
+        for _ in range(4):
+            assert _get(client, BAD).status_code == 401
 
-    threads = [threading.Thread(target=fail_four_times) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(*[fail_four_times] * 4)
     assert BadTokenMinute.objects.get(address=HOME).failures == 16

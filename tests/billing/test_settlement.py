@@ -1,12 +1,11 @@
 """Settlement: Reward Credits first, then Purchased Credits; shortfalls are Unpaid; each
 generation is settled exactly once; balances add up."""
 
-import threading
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +14,7 @@ from billing.models import Account, Charge, LedgerEntry, Wallet
 from billing.settlement import balances, credit
 from logs.ingest import ingest
 from logs.models import Generation, GenerationKey
-from tests.factories import EXAMPLE, make_record, store
+from tests.factories import EXAMPLE, at_once, make_record, store
 
 pytestmark = pytest.mark.django_db
 SPEC_TOKENS = EXAMPLE["nativeFeeTokens"]  # rated at 0.051006
@@ -112,24 +111,7 @@ def test_concurrent_settlement_draws_each_generation_exactly_once(prices, owner)
         [_spec_call(generationId=f"RACE{(c * 5 + i) % 40:03d}") for i in range(10)]
         for c in range(8)
     ]
-    barrier = threading.Barrier(len(batches))
-    errors = []
-
-    def post(batch):
-        try:
-            barrier.wait()
-            ingest(batch)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(*[functools.partial(ingest, batch) for batch in batches])
     assert Generation.objects.count() == 40
     assert Charge.objects.count() == 40
     drawn = sum(-e.amount for e in LedgerEntry.objects.filter(entry_type="charge"))

@@ -3,7 +3,6 @@ idempotency under concurrency, durability, redaction."""
 
 import json
 import re
-import threading
 
 import pytest
 from django.db import OperationalError, connection
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 
 from billing.models import Charge, Rating
 from logs.models import Generation, HourlyRollup, StagePayload
-from tests.factories import make_record, post_records
+from tests.factories import at_once, make_record, post_records
 
 pytestmark = pytest.mark.django_db
 
@@ -140,26 +139,12 @@ def test_eight_clients_posting_the_same_batch_yield_one_row_per_generation(price
         for i in range(50)
     ]
     body = json.dumps(batch)
-    barrier = threading.Barrier(8)
-    results, errors = [], []
 
     def post():
-        try:
-            client = Client()
-            barrier.wait()
-            response = post_records(client, ingest_token, body)
-            results.append((response.status_code, response.json()))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        response = post_records(Client(), ingest_token, body)
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = at_once(*[post] * 8)
     assert [status for status, _ in results] == [200] * 8
     assert sum(r["created"] for _, r in results) == 50
     assert sum(r["duplicate"] for _, r in results) == 7 * 50

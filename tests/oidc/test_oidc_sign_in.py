@@ -4,7 +4,6 @@ and the settings."""
 
 import base64
 import hashlib
-import threading
 import time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,13 +11,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.db import connection
 from django.test import RequestFactory
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from billing.models import Account, AuditEntry, Membership, Role
 from billing.team import invitations
 from billing.team.oidc import OIDCBackend, admit
+from tests.factories import at_once
 from zenlogs import settings as zenlogs_settings
 
 from .conftest import NAME
@@ -173,24 +172,7 @@ def test_two_first_sign_ins_of_one_email_at_once_make_one_user(account_a, monkey
         return allowing(email)
 
     monkeypatch.setattr(invitations, "accounts_allowing", slowly)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def sign_in():
-        try:
-            barrier.wait()
-            results.append(admit(_request(), "kim@acme.test"))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sign_in) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = at_once(*[lambda: admit(_request(), "kim@acme.test")] * 2)
     user = User.objects.get(email__iexact="kim@acme.test")
     assert results == [(user, None), (user, None)]
     assert list(Membership.objects.filter(user=user).values_list("account", "role")) == [

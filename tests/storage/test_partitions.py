@@ -3,8 +3,8 @@ day on PostgreSQL, and behave the same as SQLite's plain tables: a record is sto
 its createdAt, its generationId stays unique across every partition, request_id finds it
 over all time, and whole days leave by dropping partitions."""
 
+import functools
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +19,7 @@ from billing.models import Charge, Rating
 from logs.ingest import ingest
 from logs.models import Generation, GenerationKey, StagePayload
 from tests.conftest import is_postgres
-from tests.factories import ACCOUNT_A, make_record, post_records, store
+from tests.factories import ACCOUNT_A, at_once, make_record, post_records, store
 from zenlogs import partitions
 
 STAGES = {
@@ -107,26 +107,12 @@ def test_eight_clients_posting_one_batch_with_different_created_ats_store_it_onc
         )
         for client in range(8)
     ]
-    barrier = threading.Barrier(8)
-    results, errors = [], []
 
     def post(body):
-        try:
-            client = Client()
-            barrier.wait()
-            response = post_records(client, ingest_token, body)
-            results.append((response.status_code, response.json()))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+        response = post_records(Client(), ingest_token, body)
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = at_once(*[functools.partial(post, body) for body in bodies])
     assert [status for status, _ in results] == [200] * 8
     assert sum(r["created"] for _, r in results) == 40
     assert sum(r["duplicate"] for _, r in results) == 7 * 40
