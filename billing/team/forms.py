@@ -85,3 +85,12 @@ class AuditParams(forms.Form):
         if cursor is not None and cursor.direction != "o":
             raise forms.ValidationError(_("This page link is not valid; start from the newest."))
         return cursor
+
+
+class MembersParams(forms.Form):
+    """/settings/members/'s query: a text to find members by, and the username the page
+    starts after (the list is by username, a page at a time: an account that lets its email
+    domain in can have thousands)."""
+
+    q = forms.CharField(required=False, max_length=150, label=_("Find"))
+    after = forms.CharField(required=False, max_length=150)

@@ -6,6 +6,7 @@ never reach a page (zenlogs/sealed.py)."""
 
 from django.contrib.auth import get_user_model, login
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,10 +21,13 @@ from zenlogs.sealed import unseal
 from ..accounts import SESSION_KEY
 from ..models import AuditAction, AuditEntry, Invitation, Membership, Role
 from . import audit, invitations
-from .forms import AuditParams, InviteForm, RoleForm, SignUpForm, TokenForm
+from .forms import AuditParams, InviteForm, MembersParams, RoleForm, SignUpForm, TokenForm
 from .permissions import can, forbidden, membership, requires
 
 AUDIT_PAGE_SIZE = 50
+MEMBERS_PAGE_SIZE = 100
+# The audit log's actor suggestions: the members, the first this many by username.
+ACTOR_SUGGESTIONS = 200
 
 # ----------------------------------------------------------------------------- members
 
@@ -31,12 +35,17 @@ AUDIT_PAGE_SIZE = 50
 def _members_page(request, status=200, **extra):
     account = membership(request).account
     may_manage_owners = can(request, "manage_owners")
-    members = (
-        Membership.objects.filter(account=account).select_related("user").order_by("user__username")
-    )
+    params = MembersParams(request.GET)
+    members, next_after = [], None
+    if params.is_valid():
+        members, next_after = _members(account, **params.cleaned_data)
+    else:
+        status = 400
     context = {
         "account": account,
+        "params": params,
         "members": members,
+        "next_after": next_after,
         "pending": Invitation.objects.filter(account=account).pending(),
         "invite_form": InviteForm(may_manage_owners=may_manage_owners),
         "roles": RoleForm(may_manage_owners=may_manage_owners).fields["role"].choices,
@@ -44,6 +53,26 @@ def _members_page(request, status=200, **extra):
         **extra,
     }
     return render(request, "settings/members.html", context, status=status)
+
+
+def _members(account, q, after):
+    """(a page of the account's members by username, the username the next page starts
+    after or None): those whose username, email or name holds `q`, after `after`. One
+    row more than the page says whether there is a next one: no COUNT."""
+    rows = Membership.objects.filter(account=account).select_related("user")
+    if q:
+        rows = rows.filter(
+            Q(user__username__icontains=q)
+            | Q(user__email__icontains=q)
+            | Q(user__first_name__icontains=q)
+            | Q(user__last_name__icontains=q)
+        )
+    if after:
+        rows = rows.filter(user__username__gt=after)
+    page = list(rows.order_by("user__username")[: MEMBERS_PAGE_SIZE + 1])
+    if len(page) > MEMBERS_PAGE_SIZE:
+        return page[:MEMBERS_PAGE_SIZE], page[MEMBERS_PAGE_SIZE - 1].user.username
+    return page, None
 
 
 @requires("manage_members")
@@ -356,7 +385,7 @@ def audit_log(request):
             # The filter's suggestions: the members, not a scan of the whole log for names.
             actors=Membership.objects.filter(account=account)
             .values_list("user__username", flat=True)
-            .order_by("user__username"),
+            .order_by("user__username")[:ACTOR_SUGGESTIONS],
         )
     else:
         status = 400

@@ -1,6 +1,8 @@
 """/settings/members/: the member list, invitations (page and invite_member), accepting a
 link, roles and the last owner."""
 
+import html as html_module
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from billing.models import Account, Invitation, Membership, Role
 from billing.team import invitations
+from billing.team import views as team_views
 from tests.factories import ACCOUNT_A
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +40,48 @@ def test_the_page_lists_members_with_email_role_and_last_sign_in(as_role, member
     assert "m@example.com" in html and "never" in html
     # An admin may not touch owners: their row has no role form or Remove button.
     assert f"/settings/members/{members[Role.OWNER].username}/role" not in html
+
+
+def _listed(html):
+    return re.findall(r'data-member="([^"]+)"', html)
+
+
+def _next(html):
+    found = re.search(r'href="([^"]+)" data-testid="members-next"', html)
+    return found and html_module.unescape(found.group(1))
+
+
+def test_members_come_a_page_at_a_time_by_username_and_can_be_found(
+    as_role, members, outsider, monkeypatch
+):
+    monkeypatch.setattr(team_views, "MEMBERS_PAGE_SIZE", 2)
+    members[Role.MEMBER].email = "m@example.com"
+    members[Role.MEMBER].save()
+    client = as_role(Role.ADMIN)
+    first = client.get("/settings/members/").content.decode()
+    assert _listed(first) == ["admin", "member"]
+    assert _next(first) == "/settings/members/?after=member"
+    second = client.get(_next(first)).content.decode()
+    assert _listed(second) == ["owner", "viewer"]  # never the outsider, of account B
+    assert _next(second) is None and 'href="/settings/members/"' in second  # First page
+    # Found by username, email or name, paged the same way.
+    assert _listed(client.get("/settings/members/", {"q": "VIEW"}).content.decode()) == ["viewer"]
+    assert _listed(client.get("/settings/members/", {"q": "example"}).content.decode()) == [
+        "member"
+    ]
+    none = client.get("/settings/members/", {"q": "outsider"}).content.decode()
+    assert _listed(none) == [] and "No member matches." in none
+    # A refused change answers with the first page at its own URL: the links lead to the list.
+    refused = client.post("/settings/members/viewer/role", {"role": "emperor"})
+    assert refused.status_code == 400
+    assert _next(refused.content.decode()) == "/settings/members/?after=member"
+
+
+def test_a_bad_find_is_a_400_naming_the_field(as_role):
+    response = as_role(Role.ADMIN).get("/settings/members/", {"q": "x" * 151})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<code>q</code>" in html and _listed(html) == []
 
 
 def test_an_admin_invites_by_email_and_sees_the_link_once(as_role):
