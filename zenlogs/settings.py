@@ -338,6 +338,8 @@ if OIDC_ONLY and not OIDC_ISSUER:
 OIDC_RP_SCOPES = "openid email profile"
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_USE_PKCE = True
+# Kept in the session for signing out of the provider too (billing.team.oidc.SignOutView).
+OIDC_STORE_ID_TOKEN = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_USE_NONCE = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"

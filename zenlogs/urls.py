@@ -16,7 +16,7 @@ handler500 = "zenlogs.views.server_error"
 urlpatterns = [
     path("", RedirectView.as_view(url="/logs/", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", oidc.SignOutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         site_views.PasswordChangeView.as_view(),

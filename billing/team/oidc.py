@@ -16,20 +16,24 @@ What is ours, on top of it:
 - OIDC_ONLY: passwords off for everyone but superusers (`PasswordsOffBackend`).
 - the audit log: refusals and failures are recorded here; a sign-in that succeeds, by the
   user_logged_in receiver as every other one is.
+- signing out (`SignOutView`): a user who came through the provider is offered a link that
+  signs them out of it too (RP-Initiated Logout), when the provider publishes where.
 """
 
 import hashlib
 import logging
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import connection, transaction
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import View
@@ -320,3 +324,49 @@ class CallbackView(OIDCAuthenticationCallbackView):
     def login_failure(self):
         reason, email = getattr(self.request, "oidc_refusal", ("failed", ""))
         return refused(self.request, reason, email)
+
+
+# ----------------------------------------------------------------------------- signing out
+
+
+def provider_sign_out_url(request):
+    """Where a user who signed in through the provider signs out of it too: its
+    end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0), with the ID token of this
+    sign-in as the hint and the way back to our sign-in page; None for a sign-in by password,
+    a provider that publishes no such endpoint, or one that cannot be reached (signing out
+    of ZenLogs never waits on the provider: its discovery is the one kept an hour)."""
+    id_token = request.session.get("oidc_id_token")
+    if not (id_token and enabled()):
+        return None
+    try:
+        endpoint = discovery(settings.OIDC_ISSUER).get("end_session_endpoint")
+    except ProviderUnavailable as exc:
+        log.warning("OpenID Connect discovery failed at sign-out: %s", exc)
+        return None
+    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http"):
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(reverse("login")),
+        }
+    )
+    return f"{endpoint}{'&' if urlsplit(endpoint).query else '?'}{query}"
+
+
+@method_decorator(never_cache, name="dispatch")
+class SignOutView(auth_views.LogoutView):
+    """/accounts/logout/ (POST): Django's sign-out. A user who came through the provider then
+    gets a page saying so, with a link that signs them out of the provider as well: a link,
+    not a redirect, because the sign-out is a form and the page's CSP (form-action 'self')
+    lets a form lead only here; and the person may well want to stay signed in to the
+    provider's other applications."""
+
+    def post(self, request, *args, **kwargs):
+        provider_url = provider_sign_out_url(request)  # before the session, and the token, go
+        response = super().post(request, *args, **kwargs)
+        if provider_url is None:
+            return response
+        context = {"provider_name": provider_name(), "provider_url": provider_url}
+        return render(request, "registration/signed_out.html", context)

@@ -219,3 +219,7 @@ def test_the_openid_connect_pages_are_in_chinese(rf, pattern):
             context["domain"] = "b.test"
             page = render_to_string("registration/oidc_refused.html", context, request=request)
             _assert_chinese(f"OIDC refused ({reason})", page, pattern)
+        context = {"provider_name": "Okta", "provider_url": "https://okta.test/logout?x=1"}
+        page = render_to_string("registration/signed_out.html", context, request=request)
+        assert "同时退出 Okta" in page
+        _assert_chinese("signed out after OIDC", page, pattern)

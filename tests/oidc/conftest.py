@@ -44,6 +44,7 @@ def oidc_provider(live_server, tmp_path_factory):
     config = {
         **provider,
         "redirect_uri": f"{live_server.url}/accounts/oidc/callback/",
+        "post_logout_redirect_uri": f"{live_server.url}/accounts/login/",
         "users": [INVITED, IN_DOMAIN, STRANGER, MEMBER],
     }
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}

@@ -129,3 +129,26 @@ def test_a_tampered_state_is_refused_and_the_real_one_then_signs_in(
     page.wait_for_url(f"{live_server.url}/logs/**")
     assert page.locator(".username").inner_text() == "owner"
     assert AuditEntry.objects.filter(action=AuditAction.SIGNIN_SUCCEEDED, actor=owner).count() == 1
+
+
+def test_signing_out_offers_the_providers_sign_out_which_ends_its_session_too(
+    new_page, oidc, live_server, owner
+):
+    User.objects.filter(pk=owner.pk).update(email=MEMBER[1])
+    page = new_page()
+    _through_provider(page, oidc, MEMBER)
+    page.wait_for_url(f"{live_server.url}/logs/**")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_test_id("signed-out").wait_for()
+    # Signed out of ZenLogs (in another tab, the list asks to sign in), not of the provider.
+    other = page.context.new_page()
+    other.goto(f"{live_server.url}/logs/")
+    assert urlsplit(other.url).path == "/accounts/login/"
+    other.close()
+    page.get_by_test_id("provider-sign-out").click()
+    # The provider ends its own session and sends the browser back to the sign-in page...
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    # ...so its button now asks for the provider's password again.
+    page.get_by_role("link", name=f"Sign in with {NAME}").click()
+    page.wait_for_url(f"{oidc.origin}/accounts/login/**")
+    assert page.locator("#provider-password").is_visible()

@@ -4,6 +4,8 @@ and the settings."""
 
 import base64
 import hashlib
+import html as html_module
+import re
 import time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +18,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from billing.models import Account, AuditEntry, Membership, Role
 from billing.team import invitations
+from billing.team import oidc as oidc_module
 from billing.team.oidc import OIDCBackend, admit
 from tests.factories import at_once
 from zenlogs import settings as zenlogs_settings
@@ -102,6 +105,49 @@ def test_discovery_naming_another_issuer_is_not_used(client, oidc, settings):
     response = client.get("/accounts/oidc/login/")
     assert response.status_code == 502
     assert "cannot be reached" in response.content.decode()
+
+
+def _signed_in_through_provider(client, user, id_token="head.claims.signature"):
+    client.force_login(user)
+    session = client.session
+    session["oidc_id_token"] = id_token
+    session.save()
+
+
+def test_signing_out_after_the_provider_offers_its_sign_out_too(client, oidc, owner):
+    _signed_in_through_provider(client, owner)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 200 and not _signed_in(client)
+    assert "no-store" in response["Cache-Control"]  # it holds the ID token
+    html = response.content.decode()
+    assert "You are signed out of ZenLogs" in html
+    link = urlsplit(
+        html_module.unescape(re.search(r'href="([^"]+)" data-testid="provider-sign-out"', html)[1])
+    )
+    assert f"{link.scheme}://{link.netloc}{link.path}" == f"{oidc.issuer}/logout/"
+    assert dict(parse_qsl(link.query)) == {
+        "id_token_hint": "head.claims.signature",
+        "client_id": oidc.client_id,
+        "post_logout_redirect_uri": "http://testserver/accounts/login/",
+    }
+
+
+def test_signing_out_of_a_password_sign_in_or_with_the_provider_away_is_as_ever(
+    client, configured, owner, monkeypatch
+):
+    client.force_login(owner)
+    response = client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert not _signed_in(client)
+
+    def away(issuer):
+        raise oidc_module.ProviderUnavailable(issuer)
+
+    monkeypatch.setattr(oidc_module, "discovery", away)
+    _signed_in_through_provider(client, owner)
+    response = client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert not _signed_in(client)
 
 
 def test_a_refused_callback_is_not_counted_by_the_lockout(rf, configured):

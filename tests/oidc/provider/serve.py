@@ -54,6 +54,7 @@ def main():
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         redirect_uris=config["redirect_uri"],
+        post_logout_redirect_uris=config["post_logout_redirect_uri"],
         algorithm=Application.RS256_ALGORITHM,
         skip_authorization=True,
     )

@@ -47,4 +47,9 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES": {"openid": "OpenID Connect", "email": "Email address", "profile": "Profile"},
     "OAUTH2_VALIDATOR_CLASS": "tests.oidc.provider.claims.ClaimsValidator",
+    # RP-Initiated Logout: end_session_endpoint in discovery; a valid id_token_hint of the
+    # signed-in user signs out without asking, as providers set up for single sign-on do.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
 }
