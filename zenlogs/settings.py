@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "billing.context_processors.account_context",
                 "billing.team.oidc.sign_in_options",
+                "logs.context_processors.labels",
             ],
         },
     }

@@ -10,7 +10,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 
 from billing.models import RATE_UNITS
 from logs.record.values import amount_string
@@ -105,10 +105,12 @@ def usd_exact(value):
     return amount_string(amount)
 
 
-@register.simple_tag
+@register.filter
 def usd_title(value):
-    """{% usd_title amount %} inside a tag: ` title="exact: 0.00000049 USD"` where usd rounds
-    the amount, nothing otherwise. format_html escapes the value (a number we formatted)."""
+    """{{ amount|usd_title }} inside a tag: ` title="exact: 0.00000049 USD"` where usd rounds
+    the amount, nothing otherwise. format_html escapes the value (a number we formatted). A
+    filter, not a tag: it is in every money cell, ~8 a list row, and a tag's node costs
+    twice a filter's."""
     exact = usd_exact(value)
     return (
         format_html(' title="{}"', _("exact: %(amount)s USD") % {"amount": exact}) if exact else ""
@@ -187,28 +189,9 @@ def fee_quantity(generation, item):
 
 # ----------------------------------------------------------------------------- list rows
 # A list row is rendered 50 to 200 times a page and up to a page's worth a live poll. Two
-# things were half of a row's time: {% translate %} (an asgiref lookup of the language and a
-# catalogue lookup each, seven a row) and {% url %} (two reverses a row): 7 of 12 ms for a
-# live poll's 50 rows (bench/README.md, "Live list polls at 10M").
-
-ROW_LABELS = {
-    "input_tokens": gettext_lazy("Input tokens"),
-    "input_tokens_title": gettext_lazy("Input Tokens"),
-    "output_tokens": gettext_lazy("Output tokens"),
-    "cost": gettext_lazy("Cost (USD)"),
-    "latency": gettext_lazy("Latency (ms)"),
-    "throughput": gettext_lazy("Throughput (tps)"),
-    "details": gettext_lazy("Details"),
-    "loading_cost": gettext_lazy("Loading the billing details…"),
-}
-
-
-@register.simple_tag
-def row_labels():
-    """The words of logs/_row.html in the request's language, translated once for a loop of
-    rows: `{% row_labels as labels %}` before it."""
-    return {name: str(text) for name, text in ROW_LABELS.items()}
-
+# things were half of a row's time: {% translate %} (now `labels`, logs.context_processors)
+# and {% url %} (two reverses a row): 7 of 12 ms for a live poll's 50 rows (bench/README.md,
+# "Live list polls at 10M").
 
 _SLOT = "~generation~"  # what quote() leaves as it is, and no generation id can hold (ID_RE)
 _url_patterns = {}

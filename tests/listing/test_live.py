@@ -172,17 +172,33 @@ def test_a_live_rows_cost_popover_is_read_when_opened_from_a_url_of_the_readers_
 
 
 @pytest.mark.parametrize(
-    ("language", "words"),
+    ("language", "words", "popover_words"),
     [
-        ("en", ["Input tokens", "Input Tokens", "Cost (USD)", "Details", "Loading the billing"]),
-        ("zh-CN", ["输入 Token", "费用（USD）", "详情", "正在加载计费明细"]),
+        (
+            "en",
+            ["Input tokens", "Input Tokens", "Cost (USD)", "Details", "Loading the billing"],
+            [
+                "Billing details",
+                "Fee item",
+                "Reward Credits",
+                "Purchased Credits",
+                "Unpaid",
+                "Total",
+            ],
+        ),
+        (
+            "zh-CN",
+            ["输入 Token", "费用（USD）", "详情", "正在加载计费明细"],
+            ["计费明细", "计费项", "奖励额度", "充值额度", "未支付"],
+        ),
     ],
 )
 def test_rows_of_a_page_and_of_a_poll_speak_the_readers_language_and_link_their_own_call(
-    owner_client, shown, language, words
+    owner_client, shown, language, words, popover_words
 ):
-    # The row's words are translated once for the loop (console.row_labels) and its links
-    # built from one reverse (console.detail_url): both still per reader and per row.
+    # The row's and its cost popover's words are translated once a request (`labels`,
+    # logs.context_processors) and its links built from one reverse (console.detail_url):
+    # both still per reader and per row.
     after, sums = _page(owner_client, {})
     store(make_record(generationId="LIVE-WORDS:1.a_b", createdAt=_ago(seconds=1)))
     poll = _poll(owner_client, {}, after, sums, HTTP_ACCEPT_LANGUAGE=language)
@@ -193,6 +209,11 @@ def test_rows_of_a_page_and_of_a_poll_speak_the_readers_language_and_link_their_
         assert '<a href="/logs/LIVE-WORDS:1.a_b/' in row
         for word in words[:-1]:
             assert word in row, (word, row)
+    cost = _cost_panel(page, "LIVE-WORDS:1.a_b")
+    for word in popover_words:
+        assert word in cost, (word, cost)
+    popover = owner_client.get("/logs/LIVE-WORDS:1.a_b/cost", HTTP_ACCEPT_LANGUAGE=language)
+    assert " ".join(popover.content.decode().split()) == cost  # read when a live row opens it
     assert 'data-pop-src="/logs/LIVE-WORDS:1.a_b/cost"' in poll
     assert words[-1] in poll and words[-1] not in page  # the lazy popover's note: live only
     assert owner_client.get("/logs/LIVE-WORDS:1.a_b/").status_code == 200
