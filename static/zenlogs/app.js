@@ -56,7 +56,7 @@
       .then(function (text) { panel.innerHTML = text; })
       .catch(function () {
         panel.setAttribute("data-pop-src", src);  // asked again the next time it opens
-        panel.querySelector(".pop-note").textContent = "The billing details could not be read; open Details for them.";
+        panel.querySelector(".pop-note").textContent = gettext("The billing details could not be read; open Details for them.");
       });
   }
   ["mouseover", "focusin", "click"].forEach(function (kind) { document.addEventListener(kind, popLoad); });

@@ -73,6 +73,35 @@ def test_a_record_stored_while_live_appears_at_the_top_with_the_strip_and_the_la
     assert page.locator("#g-LIVE-NEW").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("locale", "note"),
+    [("en-US", "could not be read; open Details"), ("zh-CN", "无法读取计费明细")],
+)
+def test_a_live_rows_popover_that_cannot_be_read_says_so_and_asks_again(
+    login_page, listed, live_server, locale, note
+):
+    page = login_page("owner", locale=locale)
+    page.goto(f"{live_server.url}/logs/?live=1&range=1h")
+    answers = []
+
+    def failing(route):
+        answers.append(route.request.url)
+        route.fulfill(status=503, body="")
+
+    page.route("**/LIVE-LATE/cost", failing)
+    store(make_record(generationId="LIVE-LATE", createdAt=_ago(seconds=1)))
+    page.locator("#g-LIVE-LATE").wait_for(timeout=WITHIN)
+    page.locator("#g-LIVE-LATE").get_by_test_id("cost").hover()
+    panel = page.locator("#g-LIVE-LATE .pop-panel").nth(1)
+    expect(panel).to_contain_text(note)
+    # Asked again the next time it opens, and then shown.
+    page.unroute("**/LIVE-LATE/cost")
+    page.mouse.move(0, 0)
+    page.locator("#g-LIVE-LATE").get_by_test_id("cost").hover()
+    expect(panel).to_contain_text("completion")
+    assert len(answers) == 1
+
+
 def test_a_reader_down_the_list_gets_a_button_that_brings_the_new_rows_in(
     login_page, prices, owner, live_server
 ):
