@@ -12,11 +12,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from zenlogs.responses import invalid_form
 
 from .models import UserProfile
 
@@ -72,11 +73,7 @@ def switch_language(request):
     cookie) and goes back to the page it was made on."""
     params = LanguageParams(request.POST)
     if not params.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in params.errors.items())
-        return HttpResponseBadRequest(
-            _("Invalid language switch: %(errors)s") % {"errors": errors} + "\n",
-            content_type="text/plain; charset=utf-8",
-        )
+        return invalid_form(_("Invalid language switch: %(errors)s"), params)
     language = params.cleaned_data["language"]
     if request.user.is_authenticated:
         UserProfile.objects.update_or_create(user=request.user, defaults={"language": language})

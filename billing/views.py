@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Subquery
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
 from zenlogs.keyset import Cursor, CursorField
+from zenlogs.responses import invalid_form
 
 from . import usage
 from .accounts import SESSION_KEY, current_account, user_accounts
@@ -34,11 +34,7 @@ class SwitchParams(forms.Form):
 def switch_account(request):
     params = SwitchParams(request.POST)
     if not params.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in params.errors.items())
-        return HttpResponseBadRequest(
-            _("Invalid account switch: %(errors)s") % {"errors": errors} + "\n",
-            content_type="text/plain; charset=utf-8",
-        )
+        return invalid_form(_("Invalid account switch: %(errors)s"), params)
     account = get_object_or_404(
         user_accounts(request.user), external_id=params.cleaned_data["account"]
     )

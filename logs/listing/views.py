@@ -1,6 +1,6 @@
 import csv
 
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from billing.team.permissions import requires
 from logs import search
 from logs.models import Generation
 from zenlogs.htmx import render_page_or_partial
+from zenlogs.responses import invalid_form
 
 from . import live
 from .exports import csv_rows
@@ -146,12 +147,7 @@ def export_csv(request):
         query, account=account, queryset=Generation.objects.for_account(account)
     )
     if not filterset.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.form.errors.items())
-        return HttpResponse(
-            _("Invalid filters: %(errors)s") % {"errors": errors} + "\n",
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return invalid_form(_("Invalid filters: %(errors)s"), filterset.form)
     state = ListState(filterset)
     filters = {name: query.getlist(name) for name in query if any(query.getlist(name))}
     audit.record(request, account, AuditAction.EXPORT, format="csv", filters=filters)
