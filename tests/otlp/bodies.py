@@ -81,3 +81,14 @@ def details_record(attributes, trace=TRACE, span=SPAN):
 def post_json(client, path, token, body, **extra):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     return client.post(path, json.dumps(body), content_type="application/json", **headers, **extra)
+
+
+def post_protobuf(client, path, token, message, **extra):
+    """POST an OTLP protobuf message (an ExportTraceServiceRequest, ...) as an exporter does."""
+    return client.post(
+        path,
+        message.SerializeToString(),
+        content_type="application/x-protobuf",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        **extra,
+    )

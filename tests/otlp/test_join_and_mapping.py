@@ -21,6 +21,7 @@ from tests.otlp.bodies import (
     json_span,
     json_traces,
     post_json,
+    post_protobuf,
 )
 from tests.site.test_database_outage import database_refusing_connections
 
@@ -195,12 +196,7 @@ def test_a_protobuf_log_record_with_nul_in_its_text_waits_and_joins(client, acco
     for key, value in (("type", "text"), ("content", "before\x00after")):
         kv = part.values.add()
         kv.key, kv.value.string_value = key, value
-    response = client.post(
-        "/v1/logs",
-        request.SerializeToString(),
-        content_type="application/x-protobuf",
-        HTTP_AUTHORIZATION=f"Bearer {account_token}",
-    )
+    response = post_protobuf(client, "/v1/logs", account_token, request)
     assert response.status_code == 200
     post_json(client, "/v1/traces", account_token, json_traces(json_span(BASE)))
     body = json.loads(StagePayload.objects.get(stage="user_request").body)

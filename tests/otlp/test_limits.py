@@ -8,7 +8,16 @@ import json
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from logs.models import Generation, StagePayload
-from tests.otlp.bodies import SPAN, START_NS, TRACE, attr, json_span, json_traces, post_json
+from tests.otlp.bodies import (
+    SPAN,
+    START_NS,
+    TRACE,
+    attr,
+    json_span,
+    json_traces,
+    post_json,
+    post_protobuf,
+)
 
 BASE = {
     "gen_ai.operation.name": "chat",
@@ -74,12 +83,7 @@ def test_what_postgresql_cannot_store_becomes_a_replacement_character(client, ac
             kv.value.int_value = value
         else:
             kv.value.string_value = value
-    response = client.post(
-        "/v1/traces",
-        request.SerializeToString(),
-        content_type="application/x-protobuf",
-        HTTP_AUTHORIZATION=f"Bearer {account_token}",
-    )
+    response = post_protobuf(client, "/v1/traces", account_token, request)
     assert response.status_code == 200
     g = Generation.objects.get()
     otel = g.extra_metadata["otelSpan"]

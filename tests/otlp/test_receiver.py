@@ -22,6 +22,7 @@ from tests.otlp.bodies import (
     json_span,
     json_traces,
     post_json,
+    post_protobuf,
 )
 
 GID = f"otel-{TRACE}-{SPAN}"
@@ -325,12 +326,7 @@ def test_more_protobuf_items_than_the_limit_is_a_413_whatever_their_grouping(
         traces.resource_spans.add().scope_spans.add().spans.add().name = "chat"
         logs.resource_logs.add().scope_logs.add().log_records.add().event_name = "x"
     for path, request in (("/v1/traces", traces), ("/v1/logs", logs)):
-        response = client.post(
-            path,
-            request.SerializeToString(),
-            content_type="application/x-protobuf",
-            HTTP_AUTHORIZATION=f"Bearer {account_token}",
-        )
+        response = post_protobuf(client, path, account_token, request)
         assert response.status_code == 413, path
     assert not Generation.objects.exists() and not PendingOtelLog.objects.exists()
 
