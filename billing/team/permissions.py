@@ -8,7 +8,9 @@ import functools
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 
-from ..accounts import current_membership
+# The signed-in user's membership of the current account, its account with it (404 without
+# one): read once a request, with the account (billing.accounts).
+from ..accounts import current_membership as membership
 from ..models import ROLE_RANKS, Account, Membership, Role
 
 # The least role that may, per capability.
@@ -32,11 +34,6 @@ CAPABILITIES = {
 
 def role_allows(role, capability):
     return ROLE_RANKS[Role(role)] >= ROLE_RANKS[CAPABILITIES[capability]]
-
-
-def membership(request):
-    """The signed-in user's membership of the current account (404 without one)."""
-    return current_membership(request)
 
 
 def can(request, capability):
